@@ -1,0 +1,67 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// One set of compiler settings for every Swift target.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "stream-lag-exporter",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "stream-lag-exporter", targets: ["StreamLagExporter"]),
+        .executable(name: "stream-lag-traffic", targets: ["TrafficGen"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // C system libraries, seen only by the two thin wrappers below.
+        .systemLibrary(
+            name: "CHiredis", pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(
+            name: "CMicroHTTPD", pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]),
+
+        // The only Swift code that touches hiredis.
+        .target(name: "RedisClient", dependencies: ["CHiredis"], swiftSettings: swiftSettings),
+        // The only Swift code that touches libmicrohttpd.
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"], swiftSettings: swiftSettings),
+        // Pure Swift: configuration, reply parsing, lag maths, snapshot, renderers, routing.
+        .target(
+            name: "LagCore",
+            dependencies: [
+                "RedisClient",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+
+        .executableTarget(
+            name: "StreamLagExporter",
+            dependencies: [
+                "LagCore", "RedisClient", "HTTPServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "TrafficGen",
+            dependencies: [
+                "LagCore", "RedisClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
+
+        .testTarget(
+            name: "LagCoreTests", dependencies: ["LagCore"],
+            resources: [.copy("Golden")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["LagCore", "RedisClient"],
+            swiftSettings: swiftSettings),
+    ]
+)
