@@ -1,0 +1,152 @@
+import RedisClient
+
+/// One monitored group whose lag or oldest undelivered entry still needs Redis.
+struct LagWork {
+    var streamIndex: Int
+    var groupIndex: Int
+    var key: [UInt8]
+    var lastDeliveredID: StreamID
+    var lastEntryID: StreamID?
+    /// Known lag (from Redis, or decided without counting); nil while counting.
+    var lag: Int?
+    var exact = true
+    /// Whether the entries after last-delivered-id must be counted (Redis gave no lag).
+    var counting = false
+    var counted = 0
+    /// Where the next range starts (inclusive); nil when nothing is left to read.
+    var cursor: StreamID?
+    var firstUndelivered: StreamID?
+}
+
+extension Collector {
+    /// Builds a stream's state from its XINFO reply and lists what its groups still need.
+    func build(name: Name, info: StreamInfo, lastEntryID: StreamID?, nowMs: Int64,
+               streamIndex: Int, stats: inout PollStats) -> (StreamState, [LagWork]) {
+        var stream = StreamState(name: name, presence: .exists)
+        stream.length = info.length
+        stream.groupCount = info.groups.count
+        stream.entriesAdded = info.entriesAdded
+        stream.firstEntryID = info.firstEntryID
+        stream.lastEntryID = lastEntryID
+        stream.lastEntryAgeSeconds = lastEntryID.flatMap { Self.age(of: $0, nowMs: nowMs) }
+
+        let byName = Dictionary(info.groups.map { (Name($0.name), $0) }, uniquingKeysWith: { a, _ in a })
+        let wanted = settings.groups.map { $0.map(Name.init) } ?? info.groups.map { Name($0.name) }
+        var work: [LagWork] = []
+        for groupName in Set(wanted).sorted() {
+            guard let g = byName[groupName] else {
+                stats.skipped["missing_group", default: 0] += 1
+                stream.groups.append(GroupState(name: groupName, exists: false))
+                continue
+            }
+            var group = GroupState(name: groupName, exists: true)
+            group.pending = g.pelCount
+            group.lastDeliveredID = g.lastDeliveredID
+            group.entriesRead = g.entriesRead
+            if let oldest = g.oldestPending {
+                group.oldestPendingIdleSeconds = Double(max(nowMs - oldest.deliveryTimeMs, 0)) / 1000
+                group.oldestPendingDeliveries = oldest.deliveryCount
+            }
+            group.consumerCount = g.consumers.count
+            group.consumers = g.consumers
+                .map { c in
+                    ConsumerState(
+                        name: Name(c.name), pending: c.pelCount,
+                        idleSeconds: Double(max(nowMs - c.seenTimeMs, 0)) / 1000,
+                        inactiveSeconds: c.activeTimeMs.map { Double(max(nowMs - $0, 0)) / 1000 })
+                }
+                .sorted { $0.name < $1.name }
+                .prefix(settings.maxConsumersPerGroup)
+                .map { $0 }
+            var item = LagWork(streamIndex: streamIndex, groupIndex: stream.groups.count, key: name.bytes,
+                               lastDeliveredID: g.lastDeliveredID, lastEntryID: lastEntryID)
+            plan(&item, redisLag: g.lag, info: info)
+            stream.groups.append(group)
+            work.append(item)
+        }
+        return (stream, work)
+    }
+
+    /// Decides what can be known without reading entries (SPEC "Lag semantics").
+    private func plan(_ item: inout LagWork, redisLag: Int?, info: StreamInfo) {
+        let ldi = item.lastDeliveredID
+        guard info.length > 0, let last = item.lastEntryID, ldi < last else {
+            item.lag = redisLag ?? 0  // nothing after last-delivered-id
+            return
+        }
+        if let first = info.firstEntryID, ldi < first {
+            // Everything still in the stream is undelivered, and the oldest is the first entry.
+            item.lag = redisLag ?? info.length
+            item.firstUndelivered = first
+            return
+        }
+        item.cursor = ldi.successor
+        if let redisLag {
+            item.lag = redisLag
+            if redisLag == 0 { item.cursor = nil }
+        } else {
+            item.counting = true
+        }
+    }
+
+    /// Pipelined range reads until every group's oldest undelivered entry is known and every
+    /// count is done or has reached the limit. Round trips: 1 + ceil(limit / page) at most.
+    func resolveLag(_ work: inout [LagWork], via redis: some RedisPipeline, _ stats: inout PollStats) throws {
+        while true {
+            let active = work.indices.filter { i in
+                work[i].cursor != nil && (work[i].counting || work[i].firstUndelivered == nil)
+            }
+            if active.isEmpty { break }
+            var commands: [[[UInt8]]] = []
+            var sizes: [Int] = []
+            for i in active {
+                let size = work[i].counting
+                    ? min(settings.countPageSize, settings.countLimit - work[i].counted) : 1
+                sizes.append(size)
+                commands.append(Commands.range(work[i].key, from: work[i].cursor!, count: size))
+            }
+            let replies = try send(commands, via: redis, &stats)
+            for (n, i) in active.enumerated() {
+                let ids: [StreamID]
+                do {
+                    ids = try entryIDs(of: replies[n])
+                } catch {
+                    // The stream changed type or vanished between round trips: stop here.
+                    stats.skipped[error.kind.rawValue, default: 0] += 1
+                    finish(&work[i], exact: false)
+                    continue
+                }
+                if work[i].firstUndelivered == nil { work[i].firstUndelivered = ids.first }
+                guard work[i].counting else {
+                    work[i].cursor = nil
+                    continue
+                }
+                work[i].counted += ids.count
+                let reachedEnd = ids.count < sizes[n] || (ids.last.map { $0 >= (work[i].lastEntryID ?? .max) } ?? true)
+                if reachedEnd {
+                    finish(&work[i], exact: true)
+                } else if work[i].counted >= settings.countLimit {
+                    finish(&work[i], exact: false)  // a lower bound
+                } else {
+                    work[i].cursor = ids.last?.successor
+                    if work[i].cursor == nil { finish(&work[i], exact: true) }
+                }
+            }
+        }
+    }
+
+    private func finish(_ item: inout LagWork, exact: Bool) {
+        if item.counting {
+            item.lag = item.counted
+            item.exact = exact
+            item.counting = false
+        }
+        item.cursor = nil
+    }
+
+    func send(_ commands: [[[UInt8]]], via redis: some RedisPipeline, _ stats: inout PollStats) throws -> [RedisReply] {
+        stats.roundTrips += 1
+        stats.commands += commands.count
+        return try redis.pipeline(commands)
+    }
+}

@@ -1,0 +1,145 @@
+public import RedisClient
+
+/// Sends commands in one pipelined round trip. `RedisConnection` is the real one; tests may
+/// pass any other.
+public protocol RedisPipeline {
+    func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply]
+}
+
+extension RedisConnection: RedisPipeline {}
+
+/// What one poll cost and what it skipped.
+public struct PollStats: Sendable, Equatable {
+    public var roundTrips = 0
+    public var commands = 0
+    /// Things skipped and counted, by reason (`wrongtype`, `missing_group`, ...).
+    public var skipped: [String: Int] = [:]
+    public init() {}
+}
+
+/// Turns a few pipelined round trips into one `Snapshot`. Owned by the poller thread; the only
+/// state it keeps between polls is when each group's last-delivered-id last moved (stall clock).
+public final class Collector {
+    public struct Settings: Sendable {
+        public var groups: [[UInt8]]?
+        public var countLimit: Int
+        public var stallAfter: Double
+        public var maxConsumersPerGroup: Int
+        public var thresholds: Thresholds
+        /// Entries fetched per group per counting round trip.
+        public var countPageSize: Int
+
+        public init(config: ExporterConfig) {
+            groups = config.groups
+            countLimit = config.lagCountLimit
+            stallAfter = config.stallAfter
+            maxConsumersPerGroup = config.maxConsumersPerGroup
+            thresholds = config.thresholds
+            countPageSize = min(max(config.lagCountLimit, 1), 1000)
+        }
+    }
+
+    private struct GroupKey: Hashable {
+        var stream: [UInt8]
+        var group: [UInt8]
+    }
+
+    private struct StallClock {
+        var lastDeliveredID: StreamID
+        var sinceMs: Int64
+    }
+
+    public let settings: Settings
+    private var stallClocks: [GroupKey: StallClock] = [:]
+
+    public init(settings: Settings) {
+        self.settings = settings
+    }
+
+    /// Polls `fixed` (always reported) and `discovered` (reported while they exist) streams.
+    public func poll(fixed: [Name], discovered: [Name], via redis: some RedisPipeline,
+                     wallClock: () -> Double) throws -> (Snapshot, PollStats) {
+        var stats = PollStats()
+        let fixedSet = Set(fixed)
+        let names = (fixed + discovered.filter { !fixedSet.contains($0) }).sorted()
+
+        // Round trip 1: Redis' clock, then per stream everything XINFO FULL knows and its last entry.
+        var first: [[[UInt8]]] = [[Array("TIME".utf8)]]
+        for name in names {
+            first.append(Commands.xinfoFull(name.bytes))
+            first.append(Commands.lastEntry(name.bytes))
+        }
+        let replies = try send(first, via: redis, &stats)
+        let nowMs = try redisTimeMs(of: replies[0])
+
+        var streams: [StreamState] = []
+        var work: [LagWork] = []
+        for (index, name) in names.enumerated() {
+            let infoReply = replies[1 + 2 * index]
+            let lastReply = replies[2 + 2 * index]
+            let isFixed = fixedSet.contains(name)
+            do {
+                let info = try StreamInfo(fullReply: infoReply)
+                let lastID = try entryIDs(of: lastReply).first
+                let (stream, streamWork) = build(name: name, info: info, lastEntryID: lastID,
+                                                 nowMs: nowMs, streamIndex: streams.count, stats: &stats)
+                streams.append(stream)
+                work += streamWork
+            } catch {
+                stats.skipped[error.kind.rawValue, default: 0] += 1
+                guard isFixed else { continue }  // a discovered stream that vanished leaves
+                // A fixed stream stays, with no groups: lag 0, reported as missing or unreadable.
+                streams.append(StreamState(name: name, presence: error.kind == .noSuchKey ? .missing : .wrongType))
+            }
+        }
+
+        // Round trips 2..n: the first undelivered entry of each group with lag, and where Redis
+        // gives no lag, a bounded count of the undelivered entries, all groups in one pipeline.
+        try resolveLag(&work, via: redis, &stats)
+        var seen = Set<GroupKey>()
+        for item in work {
+            var group = streams[item.streamIndex].groups[item.groupIndex]
+            let stream = streams[item.streamIndex]
+            group.lag = item.lag
+            group.lagExact = item.exact
+            if let lag = item.lag, lag == 0 {
+                group.lagSeconds = 0
+            } else if let id = item.firstUndelivered {
+                group.lagSeconds = Self.age(of: id, nowMs: nowMs)
+            }
+            let key = GroupKey(stream: stream.name.bytes, group: group.name.bytes)
+            seen.insert(key)
+            group.stalled = stalled(key, group.lastDeliveredID ?? .zero, lag: item.lag ?? 0, nowMs: nowMs)
+            group.status = Status.of(lag: item.lag ?? 0, stalled: group.stalled, thresholds: settings.thresholds)
+            streams[item.streamIndex].groups[item.groupIndex] = group
+        }
+        stallClocks = stallClocks.filter { seen.contains($0.key) }
+
+        let snapshot = Snapshot(collectedAt: wallClock(), redisTimeMs: nowMs, streams: streams)
+        return (snapshot, stats)
+    }
+
+    /// Burrow's STALL: lag > 0 and the group's position unchanged for `stallAfter`, the clock
+    /// starting when the exporter first saw that position.
+    private func stalled(_ key: GroupKey, _ id: StreamID, lag: Int, nowMs: Int64) -> Bool {
+        if let clock = stallClocks[key], clock.lastDeliveredID == id {
+            return lag > 0 && Double(nowMs - clock.sinceMs) >= settings.stallAfter * 1000
+        }
+        stallClocks[key] = StallClock(lastDeliveredID: id, sinceMs: nowMs)
+        return lag > 0 && settings.stallAfter <= 0
+    }
+
+    /// Seconds between an ID's millisecond part and Redis' clock, or nil when the ID is not a
+    /// timestamp (before ten years ago, or more than a minute ahead: custom IDs).
+    static func age(of id: StreamID, nowMs: Int64) -> Double? {
+        guard let ms = Int64(exactly: id.ms) else { return nil }
+        let tenYearsMs: Int64 = 10 * 365 * 86_400_000
+        guard ms >= nowMs - tenYearsMs, ms <= nowMs + 60_000 else { return nil }
+        return Double(max(nowMs - ms, 0)) / 1000
+    }
+
+    static func timestamp(of id: StreamID?, nowMs: Int64) -> Double? {
+        guard let id, age(of: id, nowMs: nowMs) != nil else { return nil }
+        return Double(id.ms) / 1000
+    }
+}

@@ -1,0 +1,44 @@
+import RedisClient
+
+/// Finds stream keys matching `--streams.pattern` with `SCAN ... TYPE stream`, all patterns'
+/// cursors advanced together, one pipelined round trip per page.
+public enum Discovery {
+    public struct Result: Sendable {
+        /// Sorted, without duplicates, capped.
+        public var streams: [Name]
+        /// Matches left out because of the cap.
+        public var dropped: Int
+        public var roundTrips: Int
+    }
+
+    /// `limit` is how many discovered streams may be kept (`--streams.max` minus the fixed ones).
+    public static func discover(patterns: [String], limit: Int, scanCount: Int = 1000,
+                                via redis: some RedisPipeline) throws -> Result {
+        var found = Set<Name>()
+        var cursors = Dictionary(uniqueKeysWithValues: patterns.map { ($0, "0") })
+        var roundTrips = 0
+        // Memory stays bounded: past 2 x limit names, keep scanning only to count.
+        var seenBeyond = 0
+        while !cursors.isEmpty {
+            let active = cursors.sorted { $0.key < $1.key }
+            let replies = try redis.pipeline(active.map { Commands.scan(cursor: $0.value, pattern: $0.key, count: scanCount) })
+            roundTrips += 1
+            for (n, (pattern, _)) in active.enumerated() {
+                guard let parts = replies[n].array, parts.count == 2,
+                      let next = parts[0].text, let keys = parts[1].array
+                else {
+                    cursors[pattern] = nil  // an error reply (e.g. TYPE unsupported): stop this pattern
+                    continue
+                }
+                for key in keys {
+                    guard let bytes = key.bytes else { continue }
+                    if found.count < 2 * max(limit, 1) { found.insert(Name(bytes)) } else { seenBeyond += 1 }
+                }
+                cursors[pattern] = next == "0" ? nil : next
+            }
+        }
+        let sorted = found.sorted()
+        let kept = Array(sorted.prefix(max(limit, 0)))
+        return Result(streams: kept, dropped: sorted.count - kept.count + seenBeyond, roundTrips: roundTrips)
+    }
+}

@@ -1,0 +1,73 @@
+public import RedisClient
+
+/// Everything the flags decide, validated; built by the executable, read by everything else.
+public struct ExporterConfig: Sendable {
+    public var redis: RedisEndpoint = RedisEndpoint(address: .tcp(host: "localhost", port: 6380))
+    public var redisTimeout: Double = 2
+    public var streams: [[UInt8]] = ["events:chat", "events:ticket", "events:remote"].map { Array($0.utf8) }
+    public var streamPatterns: [String] = []
+    public var discoveryInterval: Double = 60
+    public var maxStreams: Int = 100_000
+    /// Group names to monitor; nil means every group of every stream (`*`).
+    public var groups: [[UInt8]]? = [Array("signalr-consumers".utf8)]
+    public var pollInterval: Double = 5
+    public var thresholds = Thresholds()
+    public var lagCountLimit: Int = 10_000
+    public var stallAfter: Double = 300
+    public var maxConsumersPerGroup: Int = 100
+    public var listenAddresses: [ListenAddress] = [ListenAddress(host: "127.0.0.1", port: 9840)]
+    public var telemetryPath: String = "/metrics"
+
+    public init() {}
+
+    /// A snapshot older than this is stale: its lag figures are no longer served as current.
+    public var staleAfter: Double { 3 * pollInterval }
+}
+
+/// The status thresholds: lag <= degraded is healthy, <= unhealthy is degraded, above is unhealthy.
+public struct Thresholds: Sendable, Equatable {
+    public var degraded: Int = 100
+    public var unhealthy: Int = 1000
+    public init(degraded: Int = 100, unhealthy: Int = 1000) {
+        self.degraded = degraded
+        self.unhealthy = unhealthy
+    }
+}
+
+/// One `--web.listen-address`: `host:port`, `[v6]:port` or `:port` (every interface).
+public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public static func parse(_ text: String) -> ListenAddress? {
+        var host = ""
+        var portText = Substring(text)
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            host = String(text[text.index(after: text.startIndex)..<close])
+            let after = text[text.index(after: close)...]
+            guard after.hasPrefix(":") else { return nil }
+            portText = after.dropFirst()
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            host = String(text[..<colon])
+            guard !host.contains(":") else { return nil }
+            portText = text[text.index(after: colon)...]
+        }
+        guard let port = Int(portText), (0...65535).contains(port) else { return nil }
+        return ListenAddress(host: host, port: port)
+    }
+
+    public var description: String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
+    /// True for 127.0.0.0/8, ::1 and localhost: the only places served without credentials.
+    public var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}

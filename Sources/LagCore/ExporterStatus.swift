@@ -1,0 +1,50 @@
+/// The exporter's own running figures, kept by the poller and copied into every publication.
+public struct ExporterStatus: Sendable {
+    /// True when the last poll attempt succeeded.
+    public var redisUp = false
+    /// True once the first poll attempt has finished, successfully or not (readiness).
+    public var firstPollDone = false
+    public var pollsTotal = 0
+    /// Cumulative failed polls and skipped items, by reason.
+    public var pollErrors: [String: Int] = [:]
+    public var pollDurations = Histogram(bounds: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
+    public var lastSuccessAt: Double?
+    public var lastRoundTrips = 0
+    public var lastCommands = 0
+    public var streamsMonitored = 0
+    public var streamsDropped = 0
+    /// A short, secret-free reason for the last failure (shown in health reasons and logs).
+    public var lastError: String?
+
+    public init() {}
+}
+
+/// A cumulative Prometheus histogram.
+public struct Histogram: Sendable, Equatable {
+    public let bounds: [Double]
+    /// Non-cumulative counts per bucket; the last one is +Inf.
+    public private(set) var counts: [Int]
+    public private(set) var sum = 0.0
+    public private(set) var count = 0
+
+    public init(bounds: [Double]) {
+        self.bounds = bounds
+        counts = Array(repeating: 0, count: bounds.count + 1)
+    }
+
+    public mutating func observe(_ value: Double) {
+        let index = bounds.firstIndex { value <= $0 } ?? bounds.count
+        counts[index] += 1
+        sum += value
+        count += 1
+    }
+
+    /// (upper bound, cumulative count) pairs, ending with +Inf.
+    public var cumulative: [(Double, Int)] {
+        var running = 0
+        return counts.enumerated().map { i, c in
+            running += c
+            return (i < bounds.count ? bounds[i] : .infinity, running)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+/// Renders the `/api/v1/events/*` JSON bodies. The seed's fields come first, then the detail.
+public enum JSONRenderer {
+    public static let contentType = "application/json"
+
+    /// `GET /api/v1/events/consumer-lag`.
+    public static func consumerLag(_ snapshot: Snapshot, redisConnected: Bool, stale: Bool) -> String {
+        var w = JSONWriter(capacity: 512 + snapshot.streams.count * 600)
+        w.beginObject()
+        w.key("streams")
+        w.beginObject()
+        for stream in snapshot.streams {
+            w.key(stream.name.display)
+            w.beginObject()
+            w.field("lag", stream.lag)
+            w.key("consumers")
+            w.beginArray()
+            for name in stream.consumerNames { w.string(name) }
+            w.endArray()
+            w.field("exists", stream.exists)
+            w.field("pending", stream.pending)
+            w.field("lag_seconds", seconds: stream.lagSeconds)
+            w.field("status", stream.status.description)
+            w.key("groups")
+            w.beginObject()
+            for group in stream.groups {
+                w.key(group.name.display)
+                group.exists ? writeGroup(group, &w) : writeMissingGroup(&w)
+            }
+            w.endObject()
+            w.endObject()
+        }
+        w.endObject()
+        w.field("total_lag", snapshot.totalLag)
+        w.field("stream_count", snapshot.streams.count)
+        w.field("collected_at", JSONWriter.timestamp(snapshot.collectedAt))
+        w.field("redis_connected", redisConnected)
+        w.field("stale", stale)
+        w.endObject()
+        return w.out
+    }
+
+    private static func writeGroup(_ g: GroupState, _ w: inout JSONWriter) {
+        w.beginObject()
+        w.field("exists", true)
+        w.field("lag", g.lag)
+        w.field("lag_exact", g.lagExact)
+        w.field("lag_seconds", seconds: g.lagSeconds)
+        w.field("pending", g.pending)
+        w.field("oldest_pending_idle_seconds", seconds: g.oldestPendingIdleSeconds)
+        w.field("oldest_pending_deliveries", g.oldestPendingDeliveries)
+        w.field("last_delivered_id", g.lastDeliveredID?.description)
+        w.field("entries_read", g.entriesRead)
+        w.field("stalled", g.stalled)
+        w.field("status", g.status.description)
+        w.field("consumer_count", g.consumerCount)
+        w.field("consumers_dropped", g.consumersDropped)
+        w.key("consumers")
+        w.beginArray()
+        for c in g.consumers {
+            w.beginObject()
+            w.field("name", c.name.display)
+            w.field("pending", c.pending)
+            w.field("idle_seconds", seconds: c.idleSeconds)
+            if let inactive = c.inactiveSeconds { w.field("inactive_seconds", seconds: inactive) }
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+    }
+
+    private static func writeMissingGroup(_ w: inout JSONWriter) {
+        w.beginObject()
+        w.field("exists", false)
+        w.field("lag", nil as Int?)
+        w.field("status", Status.degraded.description)
+        w.endObject()
+    }
+
+    /// `GET /api/v1/events/streams`.
+    public static func streams(_ snapshot: Snapshot, redisConnected: Bool, stale: Bool) -> String {
+        var w = JSONWriter(capacity: 256 + snapshot.streams.count * 250)
+        w.beginObject()
+        w.key("streams")
+        w.beginArray()
+        for s in snapshot.streams {
+            w.beginObject()
+            w.field("name", s.name.display)
+            w.field("exists", s.exists)
+            w.field("length", s.length)
+            w.field("groups", s.groupCount)
+            w.field("entries_added", s.entriesAdded)
+            w.field("first_entry_id", s.firstEntryID?.description)
+            w.field("last_entry_id", s.lastEntryID?.description)
+            w.field("last_entry_age_seconds", seconds: s.lastEntryAgeSeconds)
+            if s.presence == .wrongType { w.field("error", "key is not a stream") }
+            w.endObject()
+        }
+        w.endArray()
+        w.field("collected_at", JSONWriter.timestamp(snapshot.collectedAt))
+        w.field("redis_connected", redisConnected)
+        w.field("stale", stale)
+        w.endObject()
+        return w.out
+    }
+
+    /// `{"error": "..."}` for API errors.
+    public static func error(_ message: String) -> String {
+        var w = JSONWriter()
+        w.beginObject()
+        w.field("error", message)
+        w.endObject()
+        return w.out
+    }
+}

@@ -1,0 +1,148 @@
+/// A name Redis gave us (stream key, group, consumer): the exact bytes for commands and
+/// identity, and a display form where bytes that are not UTF-8 became U+FFFD.
+public struct Name: Sendable, Hashable, Comparable {
+    public let bytes: [UInt8]
+    public let display: String
+
+    public init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        display = String(decoding: bytes, as: UTF8.self)
+    }
+
+    public init(_ text: String) { self.init(Array(text.utf8)) }
+
+    public static func < (a: Name, b: Name) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
+    public static func == (a: Name, b: Name) -> Bool { a.bytes == b.bytes }
+    public func hash(into hasher: inout Hasher) { hasher.combine(bytes) }
+}
+
+/// The status of a group, a stream or the whole exporter; ordered from best to worst.
+public enum Status: Int, Sendable, Comparable, CustomStringConvertible {
+    case healthy = 0, degraded = 1, unhealthy = 2
+
+    public var description: String {
+        switch self {
+        case .healthy: "healthy"
+        case .degraded: "degraded"
+        case .unhealthy: "unhealthy"
+        }
+    }
+
+    public static func < (a: Status, b: Status) -> Bool { a.rawValue < b.rawValue }
+
+    /// The seed's table: 0-100 healthy, 100-1000 degraded, above 1000 unhealthy; stalled is unhealthy.
+    public static func of(lag: Int, stalled: Bool, thresholds: Thresholds) -> Status {
+        if stalled || lag > thresholds.unhealthy { return .unhealthy }
+        if lag > thresholds.degraded { return .degraded }
+        return .healthy
+    }
+}
+
+/// One immutable poll result: everything every endpoint shows, computed once.
+public struct Snapshot: Sendable {
+    /// Local wall clock when the poll finished, seconds since the epoch.
+    public var collectedAt: Double
+    /// Redis' own clock during the poll (`TIME`), epoch milliseconds.
+    public var redisTimeMs: Int64
+    /// Every monitored stream, sorted by key bytes.
+    public var streams: [StreamState]
+    /// Discovered streams left out because of `--streams.max`.
+    public var streamsDropped: Int
+
+    public init(collectedAt: Double, redisTimeMs: Int64, streams: [StreamState], streamsDropped: Int = 0) {
+        self.collectedAt = collectedAt
+        self.redisTimeMs = redisTimeMs
+        self.streams = streams
+        self.streamsDropped = streamsDropped
+    }
+
+    public var totalLag: Int { streams.reduce(0) { $0 + $1.lag } }
+    /// The largest lag of any monitored group, nil when no group has a known lag.
+    public var maxLag: Int? { streams.flatMap(\.groups).compactMap(\.lag).max() }
+}
+
+public struct StreamState: Sendable {
+    public enum Presence: Sendable, Equatable {
+        case exists
+        case missing
+        /// The key holds another type: skipped and reported.
+        case wrongType
+    }
+
+    public var name: Name
+    public var presence: Presence
+    public var length: Int = 0
+    /// Every group of the stream, monitored or not.
+    public var groupCount: Int = 0
+    public var entriesAdded: Int?
+    public var firstEntryID: StreamID?
+    public var lastEntryID: StreamID?
+    public var lastEntryAgeSeconds: Double?
+    /// The monitored groups, sorted by name.
+    public var groups: [GroupState] = []
+
+    public init(name: Name, presence: Presence) {
+        self.name = name
+        self.presence = presence
+    }
+
+    public var exists: Bool { presence == .exists }
+    /// Sum of the monitored groups' lags (a group that does not exist adds nothing).
+    public var lag: Int { groups.reduce(0) { $0 + ($1.lag ?? 0) } }
+    public var pending: Int { groups.reduce(0) { $0 + $1.pending } }
+    public var lagSeconds: Double? { groups.compactMap(\.lagSeconds).max() }
+    /// The worst group status; a stream or group that is missing is degraded.
+    public var status: Status {
+        var worst: Status = exists ? .healthy : .degraded
+        for group in groups { worst = max(worst, group.status) }
+        return worst
+    }
+    /// Sorted union of the monitored groups' (reported) consumer names.
+    public var consumerNames: [String] {
+        Set(groups.flatMap { $0.consumers.map(\.name) }).sorted().map(\.display)
+    }
+}
+
+public struct GroupState: Sendable {
+    public var name: Name
+    public var exists: Bool
+    /// Undelivered entries; nil only when the group does not exist.
+    public var lag: Int?
+    /// False when `lag` is a lower bound (the count stopped at `--lag.count-limit`).
+    public var lagExact: Bool = true
+    public var lagSeconds: Double?
+    public var pending: Int = 0
+    public var oldestPendingIdleSeconds: Double?
+    public var oldestPendingDeliveries: Int?
+    public var lastDeliveredID: StreamID?
+    public var entriesRead: Int?
+    public var stalled = false
+    public var status: Status = .healthy
+    /// Consumers, sorted by name, at most `--consumers.max-per-group`.
+    public var consumers: [ConsumerState] = []
+    /// All consumers of the group, reported or not.
+    public var consumerCount: Int = 0
+
+    public init(name: Name, exists: Bool) {
+        self.name = name
+        self.exists = exists
+        if !exists { status = .degraded }
+    }
+
+    public var consumersDropped: Int { consumerCount - consumers.count }
+}
+
+public struct ConsumerState: Sendable {
+    public var name: Name
+    public var pending: Int
+    public var idleSeconds: Double
+    /// Seconds since the last successful read (Redis >= 7.2), nil elsewhere.
+    public var inactiveSeconds: Double?
+
+    public init(name: Name, pending: Int, idleSeconds: Double, inactiveSeconds: Double?) {
+        self.name = name
+        self.pending = pending
+        self.idleSeconds = idleSeconds
+        self.inactiveSeconds = inactiveSeconds
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// Writes Prometheus text exposition 0.0.4: HELP/TYPE once per family, escaped labels.
+struct TextWriter {
+    private(set) var out: String = ""
+
+    init(capacity: Int = 4096) { out.reserveCapacity(capacity) }
+
+    mutating func family(_ name: String, _ type: String, _ help: String) {
+        out += "# HELP \(name) \(Self.escapeHelp(help))\n# TYPE \(name) \(type)\n"
+    }
+
+    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
+        out += name
+        if !labels.isEmpty {
+            out += "{"
+            for (i, (key, val)) in labels.enumerated() {
+                if i > 0 { out += "," }
+                out += key
+                out += "=\""
+                out += Self.escapeLabel(val)
+                out += "\""
+            }
+            out += "}"
+        }
+        out += " "
+        out += Self.format(value)
+        out += "\n"
+    }
+
+    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Int) {
+        sample(name, labels, Double(value))
+    }
+
+    mutating func sample(_ name: String, _ value: Double) { sample(name, [], value) }
+    mutating func sample(_ name: String, _ value: Int) { sample(name, [], Double(value)) }
+
+    /// Label values escape backslash, double quote and newline (exposition format rules).
+    static func escapeLabel(_ s: String) -> String {
+        guard s.contains(where: { $0 == "\\" || $0 == "\"" || $0 == "\n" || $0 == "\r\n" }) else { return s }
+        var r = ""
+        for ch in s.unicodeScalars {
+            switch ch {
+            case "\\": r += "\\\\"
+            case "\"": r += "\\\""
+            case "\n": r += "\\n"
+            default: r.unicodeScalars.append(ch)
+            }
+        }
+        return r
+    }
+
+    static func escapeHelp(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    static func format(_ v: Double) -> String {
+        if v.isNaN { return "NaN" }
+        if v == .infinity { return "+Inf" }
+        if v == -.infinity { return "-Inf" }
+        if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
+        return "\(v)"
+    }
+}

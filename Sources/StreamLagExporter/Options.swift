@@ -1,0 +1,163 @@
+import ArgumentParser
+import Foundation
+import LagCore
+import Logging
+import RedisClient
+
+/// The command line, exactly as the SPEC's flag table. Parsing only: `config()` validates and
+/// builds the `ExporterConfig`; every error names its flag.
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stream-lag-exporter",
+        abstract: "Prometheus exporter for Redis Streams consumer-group lag.",
+        discussion: "Durations are Go/Prometheus style: 500ms, 5s, 1m30s. Environment variables are read where a flag is not given.")
+
+    @Option(name: .customLong("redis.url"), help: "redis://[user[:password]@]host:port/db or unix:///path?db=N (env REDIS_URL; default redis://localhost:6380/0)")
+    var redisURL: String?
+
+    @Option(name: .customLong("redis.password-file"), help: "File holding the Redis password (env REDIS_PASSWORD holds the value itself)")
+    var redisPasswordFile: String?
+
+    @Option(name: .customLong("redis.timeout"), help: "Connect and command timeout (default 2s)")
+    var redisTimeout: String = "2s"
+
+    @Option(name: .customLong("streams"), help: "Comma-separated stream keys always monitored (env EVENT_STREAMS; default events:chat,events:ticket,events:remote)")
+    var streams: String?
+
+    @Option(name: .customLong("streams.pattern"), help: "Glob of stream keys to discover with SCAN ... TYPE stream; repeatable")
+    var streamPatterns: [String] = []
+
+    @Option(name: .customLong("streams.discovery-interval"), help: "How often discovery rescans (default 60s)")
+    var discoveryInterval: String = "60s"
+
+    @Option(name: .customLong("streams.max"), help: "Most streams monitored; excess discovered streams are dropped and counted (default 100000)")
+    var streamsMax: Int = 100_000
+
+    @Option(name: .customLong("consumer-group"), help: "Comma-separated groups to monitor, or * for every group of every stream (env EVENT_TRANSPORT_CONSUMER_GROUP; default signalr-consumers)")
+    var consumerGroup: String?
+
+    @Option(name: .customLong("poll.interval"), help: "Time between polls, 10ms or more (default 5s)")
+    var pollInterval: String = "5s"
+
+    @Option(name: .customLong("lag.degraded-threshold"), help: "Lag above this is degraded (default 100)")
+    var degradedThreshold: Int = 100
+
+    @Option(name: .customLong("lag.unhealthy-threshold"), help: "Lag above this is unhealthy (default 1000)")
+    var unhealthyThreshold: Int = 1000
+
+    @Option(name: .customLong("lag.count-limit"), help: "Most entries counted per group per poll where Redis gives no lag (default 10000)")
+    var lagCountLimit: Int = 10_000
+
+    @Option(name: .customLong("lag.stall-after"), help: "A group with lag whose last-delivered-id has not moved for this long is stalled (default 5m)")
+    var stallAfter: String = "5m"
+
+    @Option(name: .customLong("consumers.max-per-group"), help: "Most consumers reported per group; 0 turns them off (default 100)")
+    var maxConsumers: Int = 100
+
+    @Option(name: .customLong("web.listen-address"), help: "Address to serve on; repeatable (default 127.0.0.1:9840)")
+    var listenAddresses: [String] = []
+
+    @Option(name: .customLong("web.telemetry-path"), help: "Path of the metrics (default /metrics)")
+    var telemetryPath: String = "/metrics"
+
+    @Option(name: .customLong("log.level"), help: "debug, info, warn or error (default info)")
+    var logLevel: String = "info"
+
+    @Option(name: .customLong("log.format"), help: "logfmt or json, to stderr (default logfmt)")
+    var logFormat: String = "logfmt"
+
+    @Flag(name: .customLong("version"), help: "Print the version of the exporter, Swift, hiredis and libmicrohttpd")
+    var version = false
+
+    /// One validation failure: the flag and what is wrong with it.
+    struct Invalid: Error, CustomStringConvertible {
+        let flag: String
+        let problem: String
+        var description: String { "invalid value for \(flag): \(problem)" }
+    }
+
+    func config(environment: [String: String]) throws -> ExporterConfig {
+        var c = ExporterConfig()
+        let url = redisURL ?? environment["REDIS_URL"] ?? "redis://localhost:6380/0"
+        do {
+            c.redis = try RedisURL.parse(url)
+        } catch {
+            throw Invalid(flag: redisURL == nil && environment["REDIS_URL"] != nil ? "REDIS_URL" : "--redis.url",
+                          problem: error.description)
+        }
+        if let file = redisPasswordFile {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw Invalid(flag: "--redis.password-file", problem: "cannot read \(file)")
+            }
+            var password = String(decoding: data, as: UTF8.self)
+            while password.last == "\n" || password.last == "\r" { password.removeLast() }
+            c.redis.password = password
+        } else if c.redis.password == nil, let password = environment["REDIS_PASSWORD"], !password.isEmpty {
+            c.redis.password = password
+        }
+        c.redisTimeout = try duration("--redis.timeout", redisTimeout, minimum: 0.001)
+        let streamList = streams ?? environment["EVENT_STREAMS"] ?? "events:chat,events:ticket,events:remote"
+        c.streams = Self.list(streamList).map { Array($0.utf8) }
+        c.streamPatterns = streamPatterns
+        if let empty = streamPatterns.first(where: \.isEmpty) {
+            throw Invalid(flag: "--streams.pattern", problem: "'\(empty)' is empty")
+        }
+        c.discoveryInterval = try duration("--streams.discovery-interval", discoveryInterval, minimum: 0.01)
+        guard streamsMax >= 1 else { throw Invalid(flag: "--streams.max", problem: "must be at least 1") }
+        c.maxStreams = streamsMax
+        let groupList = consumerGroup ?? environment["EVENT_TRANSPORT_CONSUMER_GROUP"] ?? "signalr-consumers"
+        let groups = Self.list(groupList)
+        if groups.contains("*") {
+            c.groups = nil
+        } else {
+            guard !groups.isEmpty else { throw Invalid(flag: "--consumer-group", problem: "no group named") }
+            c.groups = groups.map { Array($0.utf8) }
+        }
+        c.pollInterval = try duration("--poll.interval", pollInterval, minimum: 0.01)
+        guard degradedThreshold >= 0 else { throw Invalid(flag: "--lag.degraded-threshold", problem: "must not be negative") }
+        guard unhealthyThreshold >= degradedThreshold else {
+            throw Invalid(flag: "--lag.unhealthy-threshold", problem: "must be at least --lag.degraded-threshold (\(degradedThreshold))")
+        }
+        c.thresholds = Thresholds(degraded: degradedThreshold, unhealthy: unhealthyThreshold)
+        guard lagCountLimit >= 1 else { throw Invalid(flag: "--lag.count-limit", problem: "must be at least 1") }
+        c.lagCountLimit = lagCountLimit
+        c.stallAfter = try duration("--lag.stall-after", stallAfter, minimum: 0)
+        guard maxConsumers >= 0 else { throw Invalid(flag: "--consumers.max-per-group", problem: "must not be negative") }
+        c.maxConsumersPerGroup = maxConsumers
+        if !listenAddresses.isEmpty {
+            c.listenAddresses = try listenAddresses.map { text in
+                guard let address = ListenAddress.parse(text) else {
+                    throw Invalid(flag: "--web.listen-address", problem: "'\(text)' is not host:port")
+                }
+                return address
+            }
+        }
+        guard telemetryPath.hasPrefix("/"), !telemetryPath.hasPrefix("/api/"), telemetryPath != "/",
+              telemetryPath != "/-/healthy", telemetryPath != "/-/ready"
+        else {
+            throw Invalid(flag: "--web.telemetry-path", problem: "'\(telemetryPath)' must start with / and not be a path the exporter already serves")
+        }
+        c.telemetryPath = telemetryPath
+        guard Logger.Level(flag: logLevel) != nil else {
+            throw Invalid(flag: "--log.level", problem: "'\(logLevel)' is not debug, info, warn or error")
+        }
+        guard LineLogHandler.Format(rawValue: logFormat) != nil else {
+            throw Invalid(flag: "--log.format", problem: "'\(logFormat)' is not logfmt or json")
+        }
+        return c
+    }
+
+    private func duration(_ flag: String, _ text: String, minimum: Double) throws -> Double {
+        guard let seconds = DurationParser.seconds(text) else {
+            throw Invalid(flag: flag, problem: "'\(text)' is not a duration such as 500ms, 5s or 1m30s")
+        }
+        guard seconds >= minimum else {
+            throw Invalid(flag: flag, problem: "'\(text)' is shorter than \(DurationParser.format(minimum))")
+        }
+        return seconds
+    }
+
+    static func list(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+}

@@ -1,0 +1,167 @@
+import Dispatch
+import Foundation
+import LagCore
+import Logging
+import RedisClient
+import Synchronization
+
+/// Runs the poll loop on its own thread (hiredis blocks): polls at once, then every interval;
+/// reconnects with capped exponential backoff and jitter; hands every result to `publish`.
+final class Poller: Sendable {
+    private let config: ExporterConfig
+    private let logger: Logger
+    private let publish: @Sendable (Snapshot?, ExporterStatus) -> Void
+    private let stopping = Atomic<Bool>(false)
+    private let wakeUp = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(config: ExporterConfig, logger: Logger,
+         publish: @escaping @Sendable (Snapshot?, ExporterStatus) -> Void) {
+        self.config = config
+        self.logger = logger
+        self.publish = publish
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            var loop = Loop(config: config, logger: logger, publish: publish)
+            loop.run(stopping: { self.stopping.load(ordering: .acquiring) }, sleep: { seconds in
+                _ = self.wakeUp.wait(timeout: .now() + seconds)
+            })
+            self.finished.signal()
+        }
+        thread.name = "poller"
+        thread.start()
+    }
+
+    /// Stops after the current round trip; waits up to `timeout` seconds for the thread to end.
+    func stop(timeout: Double) {
+        stopping.store(true, ordering: .releasing)
+        wakeUp.signal()
+        _ = finished.wait(timeout: .now() + timeout)
+    }
+}
+
+/// The poller thread's state: the connection, the collector, discovery and the counters.
+private struct Loop {
+    let config: ExporterConfig
+    let logger: Logger
+    let publish: @Sendable (Snapshot?, ExporterStatus) -> Void
+    let collector: Collector
+    var connection: RedisConnection?
+    var status = ExporterStatus()
+    var lastGood: Snapshot?
+    var discovered: [Name] = []
+    var discoveredDropped = 0
+    var lastDiscovery: ContinuousClock.Instant?
+    var failures = 0
+
+    init(config: ExporterConfig, logger: Logger, publish: @escaping @Sendable (Snapshot?, ExporterStatus) -> Void) {
+        self.config = config
+        self.logger = logger
+        self.publish = publish
+        collector = Collector(settings: .init(config: config))
+    }
+
+    mutating func run(stopping: () -> Bool, sleep: (Double) -> Void) {
+        let clock = ContinuousClock()
+        while !stopping() {
+            let started = clock.now
+            let ok = pollOnce()
+            let elapsed = clock.now - started
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            status.pollDurations.observe(seconds)
+            status.firstPollDone = true
+            publish(lastGood, status)
+            if stopping() { break }
+            sleep(ok ? max(config.pollInterval - seconds, 0) : backoff())
+        }
+        connection = nil
+    }
+
+    /// Exponential from 100 ms, capped at 5 s, with full jitter in its upper half.
+    private mutating func backoff() -> Double {
+        let base = min(5.0, 0.1 * pow(2.0, Double(min(failures - 1, 10))))
+        return base * Double.random(in: 0.5...1.0)
+    }
+
+    private mutating func pollOnce() -> Bool {
+        status.pollsTotal += 1
+        do {
+            let redis = try connected()
+            try discoverIfDue(redis)
+            let fixed = config.streams.map(Name.init)
+            let (snapshot, stats) = try collector.poll(
+                fixed: fixed, discovered: discovered, via: redis,
+                wallClock: { Date().timeIntervalSince1970 })
+            var published = snapshot
+            published.streamsDropped = discoveredDropped
+            for (reason, count) in stats.skipped { status.pollErrors[reason, default: 0] += count }
+            status.lastRoundTrips = stats.roundTrips
+            status.lastCommands = stats.commands
+            status.streamsMonitored = snapshot.streams.count
+            status.streamsDropped = discoveredDropped
+            status.redisUp = true
+            status.lastError = nil
+            status.lastSuccessAt = snapshot.collectedAt
+            lastGood = published
+            if failures > 0 { logger.info("redis reachable again", metadata: ["redis.address": "\(config.redis.description)"]) }
+            failures = 0
+            return true
+        } catch let error as RedisError {
+            fail(reason: error.kind.rawValue, message: error.description)
+        } catch let error as ReplyError {
+            fail(reason: error.kind.rawValue, message: error.description)
+        } catch {
+            fail(reason: "internal", message: "\(error)")
+        }
+        return false
+    }
+
+    private mutating func fail(reason: String, message: String) {
+        connection = nil
+        failures += 1
+        status.redisUp = false
+        status.lastError = message
+        status.pollErrors[reason, default: 0] += 1
+        let metadata: Logger.Metadata = [
+            "redis.address": "\(config.redis.description)", "reason": "\(reason)",
+            "error": "\(message)", "failures": "\(failures)",
+        ]
+        if failures == 1 {
+            logger.warning("poll failed; reconnecting with backoff", metadata: metadata)
+        } else {
+            logger.debug("poll failed again", metadata: metadata)
+        }
+    }
+
+    private mutating func connected() throws -> RedisConnection {
+        if let connection, !connection.isBroken { return connection }
+        connection = nil
+        let fresh = try RedisConnection(endpoint: config.redis, timeoutSeconds: config.redisTimeout)
+        logger.info("connected to redis", metadata: ["redis.address": "\(config.redis.description)"])
+        connection = fresh
+        return fresh
+    }
+
+    private mutating func discoverIfDue(_ redis: RedisConnection) throws {
+        guard !config.streamPatterns.isEmpty else { return }
+        let now = ContinuousClock.now
+        if let last = lastDiscovery, now - last < .milliseconds(Int64(config.discoveryInterval * 1000)) { return }
+        let limit = max(config.maxStreams - Set(config.streams).count, 0)
+        let result = try Discovery.discover(patterns: config.streamPatterns, limit: limit, via: redis)
+        lastDiscovery = now
+        if result.streams != discovered || result.dropped != discoveredDropped {
+            logger.info("stream discovery", metadata: [
+                "streams.discovered": "\(result.streams.count)", "streams.dropped": "\(result.dropped)",
+                "redis.round_trips": "\(result.roundTrips)",
+            ])
+        }
+        if result.dropped > 0 && discoveredDropped == 0 {
+            logger.warning("more streams match than --streams.max allows; the excess is not monitored",
+                           metadata: ["streams.max": "\(config.maxStreams)", "streams.dropped": "\(result.dropped)"])
+        }
+        discovered = result.streams
+        discoveredDropped = result.dropped
+    }
+}

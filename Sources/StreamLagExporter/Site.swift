@@ -1,0 +1,115 @@
+import Foundation
+import HTTPServer
+import LagCore
+import Synchronization
+
+/// What the handlers serve, made once per poll: bodies are rendered and wrapped in prepared
+/// libmicrohttpd responses here, never per request.
+private final class Published: Sendable {
+    let snapshot: Snapshot?
+    let status: ExporterStatus
+    /// Snapshot and exporter families; nil when the last poll failed.
+    let fullMetrics: PreparedResponse?
+    /// Only the exporter's own families, with `event_redis_up 0`: served when data is stale.
+    let ownMetrics: PreparedResponse
+    let consumerLag: PreparedResponse?
+    let streams: PreparedResponse?
+
+    init(snapshot: Snapshot?, status: ExporterStatus, build: BuildInfo) {
+        self.snapshot = snapshot
+        self.status = status
+        let process = ProcessStats.current()
+        let own = MetricsRenderer.exporterFamilies(status, redisUp: false, build: build, process: process)
+        ownMetrics = PreparedResponse(text: own, contentType: MetricsRenderer.contentType)
+        if status.redisUp, let snapshot {
+            let full = MetricsRenderer.snapshotFamilies(snapshot)
+                + MetricsRenderer.exporterFamilies(status, redisUp: true, build: build, process: process)
+            fullMetrics = PreparedResponse(text: full, contentType: MetricsRenderer.contentType)
+        } else {
+            fullMetrics = nil
+        }
+        if let snapshot {
+            let stale = !status.redisUp
+            consumerLag = PreparedResponse(
+                text: JSONRenderer.consumerLag(snapshot, redisConnected: status.redisUp, stale: stale),
+                contentType: JSONRenderer.contentType)
+            streams = PreparedResponse(
+                text: JSONRenderer.streams(snapshot, redisConnected: status.redisUp, stale: stale),
+                contentType: JSONRenderer.contentType)
+        } else {
+            consumerLag = nil
+            streams = nil
+        }
+    }
+}
+
+/// The HTTP surface: routes each request to a prepared response. Never touches Redis.
+final class Site: HTTPHandler {
+    private let config: ExporterConfig
+    private let build: BuildInfo
+    private let current: Mutex<Published>
+    private let index: PreparedResponse
+    private let notFound: PreparedResponse
+    private let methodNotAllowed: PreparedResponse
+    private let noData: PreparedResponse
+    private let alive: PreparedResponse
+    private let ready: PreparedResponse
+    private let notReady: PreparedResponse
+
+    init(config: ExporterConfig, build: BuildInfo) {
+        self.config = config
+        self.build = build
+        current = Mutex(Published(snapshot: nil, status: ExporterStatus(), build: build))
+        index = PreparedResponse(text: IndexPage.html(version: build.version, telemetryPath: config.telemetryPath),
+                                 contentType: "text/html; charset=utf-8")
+        notFound = PreparedResponse(text: JSONRenderer.error("not found"), contentType: JSONRenderer.contentType)
+        methodNotAllowed = PreparedResponse(
+            text: JSONRenderer.error("method not allowed"), contentType: JSONRenderer.contentType,
+            headers: [("Allow", Route.allow)])
+        noData = PreparedResponse(text: JSONRenderer.error("no successful poll of redis yet"),
+                                  contentType: JSONRenderer.contentType)
+        alive = PreparedResponse(text: "OK\n", contentType: "text/plain; charset=utf-8")
+        ready = PreparedResponse(text: "Ready\n", contentType: "text/plain; charset=utf-8")
+        notReady = PreparedResponse(text: "Not ready: first poll has not finished\n", contentType: "text/plain; charset=utf-8")
+    }
+
+    /// Called by the poller after every poll attempt.
+    func publish(snapshot: Snapshot?, status: ExporterStatus) {
+        let next = Published(snapshot: snapshot, status: status, build: build)
+        current.withLock { $0 = next }
+    }
+
+    func respond(to request: HTTPRequest) -> HTTPReply {
+        let route = Route.resolve(method: request.method, path: request.path, telemetryPath: config.telemetryPath)
+        let published = current.withLock { $0 }
+        switch route {
+        case .metrics:
+            if let full = published.fullMetrics, let snapshot = published.snapshot,
+               Date().timeIntervalSince1970 - snapshot.collectedAt <= config.staleAfter {
+                return HTTPReply(status: 200, response: full)
+            }
+            return HTTPReply(status: 200, response: published.ownMetrics)
+        case .consumerLag:
+            return published.consumerLag.map { HTTPReply(status: 200, response: $0) } ?? HTTPReply(status: 503, response: noData)
+        case .streams:
+            return published.streams.map { HTTPReply(status: 200, response: $0) } ?? HTTPReply(status: 503, response: noData)
+        case .health:
+            // Rendered per request: its age and staleness depend on the clock, and it is small.
+            let report = HealthReport(snapshot: published.snapshot, status: published.status,
+                                      thresholds: config.thresholds, staleAfter: config.staleAfter,
+                                      now: Date().timeIntervalSince1970)
+            return HTTPReply(status: report.httpStatus,
+                             response: PreparedResponse(text: report.json, contentType: JSONRenderer.contentType))
+        case .liveness:
+            return HTTPReply(status: 200, response: alive)
+        case .readiness:
+            return published.status.firstPollDone ? HTTPReply(status: 200, response: ready) : HTTPReply(status: 503, response: notReady)
+        case .index:
+            return HTTPReply(status: 200, response: index)
+        case .notFound:
+            return HTTPReply(status: 404, response: notFound)
+        case .methodNotAllowed:
+            return HTTPReply(status: 405, response: methodNotAllowed)
+        }
+    }
+}
