@@ -70,13 +70,15 @@ extension Collector {
     /// Decides what can be known without reading entries (SPEC "Lag semantics").
     private func plan(_ item: inout LagWork, redisLag: Int?, info: StreamInfo) {
         let ldi = item.lastDeliveredID
+        // The two ends are decided from the entries themselves, not from Redis' lag: after a
+        // trim below the group's position Redis 7 still counts the trimmed entries.
         guard info.length > 0, let last = item.lastEntryID, ldi < last else {
-            item.lag = redisLag ?? 0  // nothing after last-delivered-id
+            item.lag = 0  // nothing after last-delivered-id
             return
         }
         if let first = info.firstEntryID, ldi < first {
             // Everything still in the stream is undelivered, and the oldest is the first entry.
-            item.lag = redisLag ?? info.length
+            item.lag = info.length
             item.firstUndelivered = first
             return
         }

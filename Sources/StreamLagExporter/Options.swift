@@ -12,58 +12,58 @@ struct Options: ParsableCommand {
         abstract: "Prometheus exporter for Redis Streams consumer-group lag.",
         discussion: "Durations are Go/Prometheus style: 500ms, 5s, 1m30s. Environment variables are read where a flag is not given.")
 
-    @Option(name: .customLong("redis.url"), help: "redis://[user[:password]@]host:port/db or unix:///path?db=N (env REDIS_URL; default redis://localhost:6380/0)")
+    @Option(name: .customLong("redis.url"), help: ArgumentHelp("redis://[user[:password]@]host:port/db or unix:///path?db=N (env REDIS_URL; default redis://localhost:6380/0)", valueName: "url"))
     var redisURL: String?
 
-    @Option(name: .customLong("redis.password-file"), help: "File holding the Redis password (env REDIS_PASSWORD holds the value itself)")
+    @Option(name: .customLong("redis.password-file"), help: ArgumentHelp("File holding the Redis password (env REDIS_PASSWORD holds the value itself)", valueName: "file"))
     var redisPasswordFile: String?
 
-    @Option(name: .customLong("redis.timeout"), help: "Connect and command timeout (default 2s)")
+    @Option(name: .customLong("redis.timeout"), help: ArgumentHelp("Connect and command timeout", valueName: "duration"))
     var redisTimeout: String = "2s"
 
-    @Option(name: .customLong("streams"), help: "Comma-separated stream keys always monitored (env EVENT_STREAMS; default events:chat,events:ticket,events:remote)")
+    @Option(name: .customLong("streams"), help: ArgumentHelp("Comma-separated stream keys always monitored (env EVENT_STREAMS; default events:chat,events:ticket,events:remote)", valueName: "keys"))
     var streams: String?
 
-    @Option(name: .customLong("streams.pattern"), help: "Glob of stream keys to discover with SCAN ... TYPE stream; repeatable")
+    @Option(name: .customLong("streams.pattern"), help: ArgumentHelp("Glob of stream keys to discover with SCAN ... TYPE stream; repeatable", valueName: "glob"))
     var streamPatterns: [String] = []
 
-    @Option(name: .customLong("streams.discovery-interval"), help: "How often discovery rescans (default 60s)")
+    @Option(name: .customLong("streams.discovery-interval"), help: ArgumentHelp("How often discovery rescans", valueName: "duration"))
     var discoveryInterval: String = "60s"
 
-    @Option(name: .customLong("streams.max"), help: "Most streams monitored; excess discovered streams are dropped and counted (default 100000)")
+    @Option(name: .customLong("streams.max"), help: ArgumentHelp("Most streams monitored; excess discovered streams are dropped and counted", valueName: "n"))
     var streamsMax: Int = 100_000
 
-    @Option(name: .customLong("consumer-group"), help: "Comma-separated groups to monitor, or * for every group of every stream (env EVENT_TRANSPORT_CONSUMER_GROUP; default signalr-consumers)")
+    @Option(name: .customLong("consumer-group"), help: ArgumentHelp("Comma-separated groups to monitor, or * for every group of every stream (env EVENT_TRANSPORT_CONSUMER_GROUP; default signalr-consumers)", valueName: "groups"))
     var consumerGroup: String?
 
-    @Option(name: .customLong("poll.interval"), help: "Time between polls, 10ms or more (default 5s)")
+    @Option(name: .customLong("poll.interval"), help: ArgumentHelp("Time between polls, 10ms or more", valueName: "duration"))
     var pollInterval: String = "5s"
 
-    @Option(name: .customLong("lag.degraded-threshold"), help: "Lag above this is degraded (default 100)")
+    @Option(name: .customLong("lag.degraded-threshold"), help: ArgumentHelp("Lag above this is degraded", valueName: "n"))
     var degradedThreshold: Int = 100
 
-    @Option(name: .customLong("lag.unhealthy-threshold"), help: "Lag above this is unhealthy (default 1000)")
+    @Option(name: .customLong("lag.unhealthy-threshold"), help: ArgumentHelp("Lag above this is unhealthy", valueName: "n"))
     var unhealthyThreshold: Int = 1000
 
-    @Option(name: .customLong("lag.count-limit"), help: "Most entries counted per group per poll where Redis gives no lag (default 10000)")
+    @Option(name: .customLong("lag.count-limit"), help: ArgumentHelp("Most entries counted per group per poll where Redis gives no lag", valueName: "n"))
     var lagCountLimit: Int = 10_000
 
-    @Option(name: .customLong("lag.stall-after"), help: "A group with lag whose last-delivered-id has not moved for this long is stalled (default 5m)")
+    @Option(name: .customLong("lag.stall-after"), help: ArgumentHelp("A group with lag whose last-delivered-id has not moved for this long is stalled", valueName: "duration"))
     var stallAfter: String = "5m"
 
-    @Option(name: .customLong("consumers.max-per-group"), help: "Most consumers reported per group; 0 turns them off (default 100)")
+    @Option(name: .customLong("consumers.max-per-group"), help: ArgumentHelp("Most consumers reported per group; 0 turns them off", valueName: "n"))
     var maxConsumers: Int = 100
 
-    @Option(name: .customLong("web.listen-address"), help: "Address to serve on; repeatable (default 127.0.0.1:9840)")
+    @Option(name: .customLong("web.listen-address"), help: ArgumentHelp("Address to serve on; repeatable (default 127.0.0.1:9840)", valueName: "address"))
     var listenAddresses: [String] = []
 
-    @Option(name: .customLong("web.telemetry-path"), help: "Path of the metrics (default /metrics)")
+    @Option(name: .customLong("web.telemetry-path"), help: ArgumentHelp("Path of the metrics", valueName: "path"))
     var telemetryPath: String = "/metrics"
 
-    @Option(name: .customLong("log.level"), help: "debug, info, warn or error (default info)")
+    @Option(name: .customLong("log.level"), help: ArgumentHelp("debug, info, warn or error", valueName: "level"))
     var logLevel: String = "info"
 
-    @Option(name: .customLong("log.format"), help: "logfmt or json, to stderr (default logfmt)")
+    @Option(name: .customLong("log.format"), help: ArgumentHelp("logfmt or json, to stderr", valueName: "format"))
     var logFormat: String = "logfmt"
 
     @Flag(name: .customLong("version"), help: "Print the version of the exporter, Swift, hiredis and libmicrohttpd")

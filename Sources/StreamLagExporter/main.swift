@@ -14,7 +14,7 @@ func fail(_ message: String) -> Never {
 
 let options: Options
 do {
-    options = try Options.parseAsRoot() as! Options
+    options = try Options.parse()
 } catch {
     if Options.exitCode(for: error) == .success {
         print(Options.fullMessage(for: error))

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+/// Flags, exit statuses and signals of the real binary.
+@Suite("Command line")
+struct CommandLineTests {
+    @Test(arguments: [
+        (["--poll.interval", "5x"], "--poll.interval"),
+        (["--poll.interval", "1ms"], "--poll.interval"),
+        (["--redis.timeout", "soon"], "--redis.timeout"),
+        (["--no-such-flag"], "--no-such-flag"),
+        (["--redis.url", "rediss://h:6380/0"], "TLS"),
+        (["--redis.url", "redis://h:notaport/0"], "--redis.url"),
+        (["--web.listen-address", "nowhere"], "--web.listen-address"),
+        (["--lag.unhealthy-threshold", "10"], "--lag.unhealthy-threshold"),
+        (["--lag.count-limit", "0"], "--lag.count-limit"),
+        (["--log.level", "loud"], "--log.level"),
+        (["--log.format", "xml"], "--log.format"),
+        (["--streams.max", "many"], "--streams.max"),
+        (["--redis.password-file", "/nonexistent/pw"], "--redis.password-file"),
+    ])
+    func badFlagExitsTwoNamingIt(arguments: [String], named: String) throws {
+        let run = try runExporter(arguments)
+        #expect(run.status == 2)
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "one line: \(run.stderr)")
+        #expect(run.stderr.contains(named), "\(run.stderr)")
+    }
+
+    @Test func helpListsEveryFlagWithItsDefault() throws {
+        let run = try runExporter(["--help"])
+        #expect(run.status == 0)
+        for flag in ["--redis.url", "--redis.password-file", "--redis.timeout", "--streams", "--streams.pattern",
+                     "--streams.discovery-interval", "--streams.max", "--consumer-group", "--poll.interval",
+                     "--lag.degraded-threshold", "--lag.unhealthy-threshold", "--lag.count-limit", "--lag.stall-after",
+                     "--consumers.max-per-group", "--web.listen-address", "--web.telemetry-path", "--log.level",
+                     "--log.format", "--version"] {
+            #expect(run.stdout.contains(flag), "--help lacks \(flag)")
+        }
+        for defaultValue in ["redis://localhost:6380/0", "signalr-consumers", "127.0.0.1:9840", "5s", "5m", "10000"] {
+            #expect(run.stdout.contains(defaultValue), "--help lacks default \(defaultValue)")
+        }
+    }
+
+    @Test func versionNamesEveryLibrary() throws {
+        let run = try runExporter(["--version"])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("hiredis 0.14"))
+        #expect(run.stdout.contains("libmicrohttpd 0.9"))
+        #expect(run.stdout.contains("swift 6"))
+    }
+
+    @Test func bindFailureExitsOneNamingTheAddress() throws {
+        let first = try ExporterProcess(["--redis.url", "redis://127.0.0.1:1/0"])
+        let address = "127.0.0.1:\(first.port)"
+        let second = try runExporter(["--redis.url", "redis://127.0.0.1:1/0", "--web.listen-address", address])
+        #expect(second.status == 1)
+        #expect(second.stderr.contains(address))
+        #expect(first.terminate() == 0)
+    }
+
+    @Test(arguments: [SIGTERM, SIGINT])
+    func signalStopsCleanly(signal: Int32) throws {
+        // Redis unreachable at start is not fatal: it serves, says so, and stops cleanly.
+        let exporter = try ExporterProcess(["--redis.url", "redis://127.0.0.1:1/0", "--poll.interval", "50ms"])
+        try eventually(10, "first poll") { try exporter.get("/-/ready").status == 200 }
+        let health = try exporter.get("/api/v1/events/health")
+        #expect(health.status == 503)
+        #expect(try health.json().bool("redis_connected") == false)
+        #expect(exporter.terminate(signal: signal) == 0)
+        #expect(exporter.stderr.text.contains("msg=stopped"))
+    }
+
+    @Test func environmentFallbacksApply() throws {
+        let h = try Harness(RedisVersion.all[0])
+        try h.conn.run("XGROUP", "CREATE", "env:s", "env-group", "0", "MKSTREAM")
+        try h.conn.addEntries("env:s", 4)
+        let exporter = try ExporterProcess(["--poll.interval", "100ms"], environment: [
+            "REDIS_URL": h.redis.url, "EVENT_STREAMS": "env:s", "EVENT_TRANSPORT_CONSUMER_GROUP": "env-group",
+        ])
+        h.exporter = exporter
+        let json = try h.freshJSON()
+        #expect(try json.object("streams").object("env:s").object("groups").object("env-group").int("lag") == 4)
+        #expect(json.int("stream_count") == 1)
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import LagCore
+import RedisClient
+import Testing
+
+/// Lag where Redis gives none (null on 7+, absent on 6.2), always compared with an XRANGE count.
+@Suite("Lag where Redis cannot tell", .serialized)
+struct LagComputationTests {
+    let group = "g"
+
+    /// Starts the exporter on `key` (discovered by pattern so binary names work) and returns the
+    /// group's JSON and metrics labels once a fresh poll is in.
+    private func observe(_ h: Harness, key: [UInt8], extra: [String] = []) throws -> (json: [String: Any], metrics: MetricSamples) {
+        if h.exporter == nil {
+            try h.startExporter(["--streams", "fixed:none", "--streams.pattern", "t:*", "--streams.discovery-interval", "100ms",
+                                 "--consumer-group", group] + extra)
+        }
+        let display = String(decoding: key, as: UTF8.self)
+        var g: [String: Any] = [:]
+        try eventually(10, "stream \(display) discovered") {
+            let json = try h.freshJSON()
+            guard let stream = try? json.object("streams").object(display) else { return false }
+            g = try stream.object("groups").object(group)
+            return true
+        }
+        let metrics = MetricSamples(try h.exporter!.get("/metrics").text)
+        return (g, metrics)
+    }
+
+    private func checkExact(_ h: Harness, key: [UInt8], _ note: Comment) throws {
+        let expected = try h.conn.undelivered(key, group: group)
+        let (g, m) = try observe(h, key: key)
+        #expect(g.int("lag") == expected.count, note)
+        #expect(g.bool("lag_exact") == true, note)
+        let labels = ["stream": String(decoding: key, as: UTF8.self), "consumer_group": group]
+        #expect(m.value("event_consumer_lag", labels).map(Int.init) == expected.count, note)
+        #expect(m.value("event_consumer_lag_exact", labels) == 1, note)
+        if expected.isEmpty {
+            #expect(g.double("lag_seconds") == 0, note)
+        } else {
+            let now = try h.conn.redisTimeMs()
+            let want = Double(now - Int64(expected[0].ms)) / 1000
+            #expect(abs((g.double("lag_seconds") ?? -100) - want) < 2, note)
+        }
+    }
+
+    @Test(arguments: RedisVersion.all)
+    func deletionInsideUndeliveredRange(version: RedisVersion) throws {
+        let h = try Harness(version)
+        let key = Array("t:xdel".utf8)
+        try h.conn.run("XGROUP", "CREATE", "t:xdel", group, "0", "MKSTREAM")
+        let ids = try h.conn.addEntries(key, 100)
+        try h.conn.run("XREADGROUP", "GROUP", group, "c", "COUNT", "20", "STREAMS", "t:xdel", ">")
+        try h.conn.run("XDEL", "t:xdel", ids[50], ids[70])
+        if h.conn.serverMajorMinor.0 >= 7 {
+            #expect(try h.conn.groups("t:xdel")[group]?["lag"] == .null, "Redis itself cannot tell here")
+        }
+        try checkExact(h, key: key, "XDEL inside the undelivered range")
+    }
+
+    @Test(arguments: RedisVersion.all)
+    func groupAtZeroOnLongStream(version: RedisVersion) throws {
+        let h = try Harness(version)
+        let key = Array("t:long".utf8)
+        for _ in 0..<5 { try h.conn.addEntries(key, 1000) }
+        try h.conn.run("XGROUP", "CREATE", "t:long", group, "0")
+        try checkExact(h, key: key, "group created at 0")
+    }
+
+    @Test(arguments: RedisVersion.all)
+    func setIDBackwardsAndTrimBelowPosition(version: RedisVersion) throws {
+        let h = try Harness(version)
+        let back = Array("t:setid".utf8)
+        let ids = try h.conn.addEntries(back, 300)
+        try h.conn.run("XGROUP", "CREATE", "t:setid", group, "$")
+        try h.conn.run("XGROUP", "SETID", "t:setid", group, ids[120])
+        try checkExact(h, key: back, "SETID backwards")
+
+        let trimmed = Array("t:trim".utf8)
+        try h.conn.addEntries(trimmed, 200)
+        try h.conn.run("XGROUP", "CREATE", "t:trim", group, "0")
+        try h.conn.run("XREADGROUP", "GROUP", group, "c", "COUNT", "50", "STREAMS", "t:trim", ">")
+        try h.conn.run("XTRIM", "t:trim", "MAXLEN", "=", "100")
+        try checkExact(h, key: trimmed, "XTRIM MAXLEN below the group's position")
+    }
+
+    @Test(arguments: RedisVersion.all)
+    func emptyStreamAndBinaryName(version: RedisVersion) throws {
+        let h = try Harness(version)
+        try h.conn.run("XGROUP", "CREATE", "t:empty", group, "$", "MKSTREAM")
+        try checkExact(h, key: Array("t:empty".utf8), "empty stream")
+
+        // A key with a quote, a newline, a backslash and a byte that is not UTF-8.
+        let binary: [UInt8] = Array("t:bin\"\n\\".utf8) + [0xff, 0x41]
+        let ids = try h.conn.addEntries(binary, 40)
+        try h.conn.runBytes([Array("XGROUP".utf8), Array("CREATE".utf8), binary, Array(group.utf8), Array("0".utf8)])
+        try h.conn.runBytes([Array("XDEL".utf8), binary, Array(ids[30].utf8)])
+        try checkExact(h, key: binary, "binary key name")
+        let display = String(decoding: binary, as: UTF8.self)
+        #expect(display.contains("\u{FFFD}"))
+        let lint = try promtoolCheck(try h.exporter!.get("/metrics").text)
+        #expect(lint.status == 0, "promtool: \(lint.output)")
+    }
+
+    @Test(arguments: RedisVersion.all)
+    func countLimitGivesALowerBound(version: RedisVersion) throws {
+        let h = try Harness(version)
+        let key = Array("t:limit".utf8)
+        let ids = try h.conn.addEntries(key, 400)
+        try h.conn.run("XGROUP", "CREATE", "t:limit", group, "0")
+        try h.conn.run("XREADGROUP", "GROUP", group, "c", "COUNT", "10", "STREAMS", "t:limit", ">")
+        try h.conn.run("XDEL", "t:limit", ids[200])
+        let limit = 50
+        let expected = try h.conn.undelivered(key, group: group).count
+        #expect(expected > limit)
+        let (g, m) = try observe(h, key: key, extra: ["--lag.count-limit", "\(limit)"])
+        let labels = ["stream": "t:limit", "consumer_group": group]
+        #expect(g.bool("lag_exact") == false)
+        #expect(m.value("event_consumer_lag_exact", labels) == 0)
+        let lag = try #require(g.int("lag"))
+        #expect(lag >= limit && lag <= expected, "a lower bound: \(lag) in \(limit)...\(expected)")
+        // A 50-entry limit fits in one page: the count shares round trip 2 with the oldest entry.
+        #expect(m.value("event_exporter_poll_redis_round_trips").map(Int.init) == 2)
+    }
+}

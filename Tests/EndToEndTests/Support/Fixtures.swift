@@ -1,0 +1,85 @@
+import Foundation
+import RedisClient
+
+/// A running Redis of one version plus the exporter pointed at it; both stopped by their pids.
+final class Harness: @unchecked Sendable {
+    let redis: RedisServer
+    let conn: RedisConnection
+    var exporter: ExporterProcess?
+
+    init(_ version: RedisVersion, password: String? = nil) throws {
+        redis = try RedisServer(version, password: password)
+        conn = try redis.connect()
+    }
+
+    /// Starts the exporter against this Redis with a fast poll and waits for its first poll.
+    @discardableResult
+    func startExporter(_ extra: [String] = [], pollInterval: String = "100ms") throws -> ExporterProcess {
+        let exporter = try ExporterProcess(["--redis.url", redis.url, "--poll.interval", pollInterval, "--log.level", "debug"] + extra)
+        self.exporter = exporter
+        try eventually(10, "readiness") { try exporter.get("/-/ready").status == 200 }
+        return exporter
+    }
+
+    /// Waits for a poll that started after now, so the snapshot reflects every write made so far.
+    func freshJSON(_ path: String = "/api/v1/events/consumer-lag") throws -> [String: Any] {
+        let exporter = try require(self.exporter)
+        let since = Date()
+        var result: [String: Any] = [:]
+        try eventually(10, "a snapshot newer than the last write") {
+            let response = try exporter.get(path)
+            guard response.status == 200 else { return false }
+            result = try response.json()
+            guard let collected = result["collected_at"] as? String, let date = parseTimestamp(collected) else { return false }
+            return date > since.addingTimeInterval(0.005)
+        }
+        return result
+    }
+
+    func freshMetrics() throws -> MetricSamples {
+        _ = try freshJSON()
+        return MetricSamples(try require(exporter).get("/metrics").text)
+    }
+
+    deinit { exporter?.terminate() }
+}
+
+func require<T>(_ value: T?, _ what: String = "value") throws -> T {
+    guard let value else { throw TestFailure("missing \(what)") }
+    return value
+}
+
+func parseTimestamp(_ text: String) -> Date? {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return f.date(from: text)
+}
+
+extension Dictionary where Key == String, Value == Any {
+    func object(_ key: String) throws -> [String: Any] {
+        guard let v = self[key] as? [String: Any] else { throw TestFailure("no object '\(key)' in \(self)") }
+        return v
+    }
+    func int(_ key: String) -> Int? { (self[key] as? NSNumber)?.intValue }
+    func double(_ key: String) -> Double? { (self[key] as? NSNumber)?.doubleValue }
+    func string(_ key: String) -> String? { self[key] as? String }
+    func bool(_ key: String) -> Bool? { (self[key] as? NSNumber)?.boolValue }
+    func isNull(_ key: String) -> Bool { self[key] is NSNull }
+}
+
+/// promtool's verdict on a /metrics body; empty output and status 0 mean clean.
+func promtoolCheck(_ text: String) throws -> (status: Int32, output: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
+    p.arguments = ["check", "metrics"]
+    let input = Pipe(), out = Pipe()
+    p.standardInput = input
+    p.standardOutput = out
+    p.standardError = out
+    try p.run()
+    input.fileHandleForWriting.write(Data(text.utf8))
+    try input.fileHandleForWriting.close()
+    let output = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: output, as: UTF8.self))
+}
