@@ -6,7 +6,7 @@ public enum Discovery {
     public struct Result: Sendable {
         /// Sorted, without duplicates, capped.
         public var streams: [Name]
-        /// Matches left out because of the cap.
+        /// Matches left out because of the cap (a key SCAN returned twice may count twice).
         public var dropped: Int
         public var roundTrips: Int
     }
@@ -17,8 +17,14 @@ public enum Discovery {
         var found = Set<Name>()
         var cursors = Dictionary(uniqueKeysWithValues: patterns.map { ($0, "0") })
         var roundTrips = 0
-        // Memory stays bounded: past 2 x limit names, keep scanning only to count.
-        var seenBeyond = 0
+        // Memory stays bounded by 2 x limit: past it, only the smallest `limit` names are kept.
+        var discarded = 0
+        let keep = max(limit, 0)
+        func trim() {
+            let smallest = found.sorted().prefix(keep)
+            discarded += found.count - smallest.count
+            found = Set(smallest)
+        }
         while !cursors.isEmpty {
             let active = cursors.sorted { $0.key < $1.key }
             let replies = try redis.pipeline(active.map { Commands.scan(cursor: $0.value, pattern: $0.key, count: scanCount) })
@@ -32,13 +38,14 @@ public enum Discovery {
                 }
                 for key in keys {
                     guard let bytes = key.bytes else { continue }
-                    if found.count < 2 * max(limit, 1) { found.insert(Name(bytes)) } else { seenBeyond += 1 }
+                    found.insert(Name(bytes))
                 }
+                if found.count >= 2 * max(keep, 1) { trim() }
                 cursors[pattern] = next == "0" ? nil : next
             }
         }
-        let sorted = found.sorted()
-        let kept = Array(sorted.prefix(max(limit, 0)))
-        return Result(streams: kept, dropped: sorted.count - kept.count + seenBeyond, roundTrips: roundTrips)
+        trim()
+        let kept = found.sorted()
+        return Result(streams: kept, dropped: discarded, roundTrips: roundTrips)
     }
 }

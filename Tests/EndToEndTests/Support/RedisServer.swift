@@ -71,11 +71,16 @@ final class RedisServer: @unchecked Sendable {
     func stop() {
         guard let p = process else { return }
         if p.isRunning {
+            kill(p.processIdentifier, SIGCONT)
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
         }
         process = nil
     }
+
+    /// Freezes the server (SIGSTOP) to play a Redis that answers nothing; `resume()` thaws it.
+    func pause() { process.map { _ = kill($0.processIdentifier, SIGSTOP) } }
+    func resume() { process.map { _ = kill($0.processIdentifier, SIGCONT) } }
 
     func connect(port: Int? = nil) throws -> RedisConnection {
         try RedisConnection(

@@ -1,0 +1,66 @@
+import Foundation
+import LagCore
+import RedisClient
+import Testing
+
+/// Caps, vanishing series, and a Redis too slow to answer.
+@Suite("Limits")
+struct LimitsTests {
+    @Test func streamsMaxDropsAndCountsTheExcess() throws {
+        let h = try Harness(RedisVersion.all[0])
+        for i in 0..<6 { try h.conn.run("XGROUP", "CREATE", "many:\(i)", "signalr-consumers", "0", "MKSTREAM") }
+        let exporter = try h.startExporter(["--streams", "fixed:a,fixed:b", "--streams.pattern", "many:*", "--streams.max", "4"])
+        let json = try h.freshJSON()
+        let names = try json.object("streams").keys.sorted()
+        // The fixed streams always count first; the first discovered ones by key order fill the rest.
+        #expect(names == ["fixed:a", "fixed:b", "many:0", "many:1"])
+        let m = MetricSamples(try exporter.get("/metrics").text)
+        #expect(m.value("event_exporter_streams_dropped") == 4)
+        #expect(m.value("event_exporter_streams_monitored") == 4)
+        #expect(exporter.stderr.text.contains("--streams.max"))
+    }
+
+    @Test(arguments: RedisVersion.all)
+    func vanishedConsumersAndGroupsLoseTheirSeries(version: RedisVersion) throws {
+        let h = try Harness(version)
+        try h.conn.run("XGROUP", "CREATE", "events:chat", "keep", "0", "MKSTREAM")
+        try h.conn.run("XGROUP", "CREATE", "events:chat", "drop", "0")
+        try h.conn.addEntries("events:chat", 5)
+        for c in ["c1", "c2"] { try h.conn.run("XREADGROUP", "GROUP", "keep", c, "COUNT", "1", "STREAMS", "events:chat", ">") }
+        let exporter = try h.startExporter(["--consumer-group", "*", "--streams", "events:chat"])
+        var m = try h.freshMetrics()
+        #expect(Set(m.series("event_consumer_instance_pending").compactMap { $0["consumer"] }) == ["c1", "c2"])
+        #expect(Set(m.series("event_consumer_lag").compactMap { $0["consumer_group"] }) == ["keep", "drop"])
+        try h.conn.run("XGROUP", "DELCONSUMER", "events:chat", "keep", "c2")
+        try h.conn.run("XGROUP", "DESTROY", "events:chat", "drop")
+        m = try h.freshMetrics()
+        #expect(Set(m.series("event_consumer_instance_pending").compactMap { $0["consumer"] }) == ["c1"])
+        #expect(!m.samples.keys.contains { $0.labels["consumer_group"] == "drop" })
+        #expect(m.value("event_stream_groups", ["stream": "events:chat"]).map(Int.init) == (try h.conn.groups("events:chat").count))
+        _ = exporter
+    }
+
+    @Test func aFrozenRedisNeverSlowsAResponse() throws {
+        let h = try Harness(RedisVersion.all[0])
+        try h.conn.run("XGROUP", "CREATE", "events:chat", "signalr-consumers", "0", "MKSTREAM")
+        try h.conn.addEntries("events:chat", 10)
+        let exporter = try h.startExporter(["--redis.timeout", "3s"])
+        _ = try h.freshJSON()
+        h.redis.pause()
+        defer { h.redis.resume() }
+        usleep(300_000)  // a poll is now blocked inside a round trip
+        var slowest = 0.0
+        for _ in 0..<20 {
+            for path in ["/metrics", "/api/v1/events/consumer-lag", "/api/v1/events/health"] {
+                let started = Date()
+                #expect(try exporter.get(path).status < 500 || path.hasSuffix("health"))
+                slowest = max(slowest, Date().timeIntervalSince(started))
+            }
+        }
+        // Each request is a local curl; a poll stuck on Redis for up to 3 s must not show here.
+        #expect(slowest < 1.0, "slowest response \(slowest)s while Redis was frozen")
+        h.redis.resume()
+        let after = try h.freshJSON()
+        #expect(after.bool("redis_connected") == true)
+    }
+}
