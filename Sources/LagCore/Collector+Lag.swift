@@ -33,7 +33,7 @@ extension Collector {
         let byName = Dictionary(info.groups.map { (Name($0.name), $0) }, uniquingKeysWith: { a, _ in a })
         let wanted = settings.groups.map { $0.map(Name.init) } ?? info.groups.map { Name($0.name) }
         var work: [LagWork] = []
-        for groupName in Set(wanted).sorted() {
+        for groupName in Self.uniqueDisplay(Set(wanted).sorted(), &stats) {
             guard let g = byName[groupName] else {
                 stats.skipped["missing_group", default: 0] += 1
                 stream.groups.append(GroupState(name: groupName, exists: false))
@@ -48,7 +48,9 @@ extension Collector {
                 group.oldestPendingDeliveries = oldest.deliveryCount
             }
             group.consumerCount = g.consumers.count
+            let consumerNames = Set(Self.uniqueDisplay(g.consumers.map { Name($0.name) }.sorted(), &stats))
             group.consumers = g.consumers
+                .filter { consumerNames.contains(Name($0.name)) }
                 .map { c in
                     ConsumerState(
                         name: Name(c.name), pending: c.pelCount,

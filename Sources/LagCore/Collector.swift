@@ -61,7 +61,7 @@ public final class Collector {
                      wallClock: () -> Double) throws -> (Snapshot, PollStats) {
         var stats = PollStats()
         let fixedSet = Set(fixed)
-        let names = (fixed + discovered.filter { !fixedSet.contains($0) }).sorted()
+        let names = Self.uniqueDisplay((fixed + discovered.filter { !fixedSet.contains($0) }).sorted(), &stats)
 
         // Round trip 1: Redis' clock, then per stream everything XINFO FULL knows and its last entry.
         var first: [[[UInt8]]] = [[Array("TIME".utf8)]]
@@ -117,6 +117,17 @@ public final class Collector {
 
         let snapshot = Snapshot(collectedAt: wallClock(), redisTimeMs: nowMs, streams: streams)
         return (snapshot, stats)
+    }
+
+    /// Drops names whose display form (non-UTF-8 bytes as U+FFFD) repeats an earlier one: two
+    /// series or JSON keys with the same labels would break a scrape. Counted as `duplicate_name`.
+    static func uniqueDisplay(_ names: [Name], _ stats: inout PollStats) -> [Name] {
+        var seen = Set<String>()
+        return names.filter { name in
+            if seen.insert(name.display).inserted { return true }
+            stats.skipped["duplicate_name", default: 0] += 1
+            return false
+        }
     }
 
     /// Burrow's STALL: lag > 0 and the group's position unchanged for `stallAfter`, the clock

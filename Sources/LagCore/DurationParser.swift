@@ -5,7 +5,10 @@ public enum DurationParser {
         ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400), ("w", 604_800), ("y", 31_536_000),
     ]
 
-    /// Seconds, or nil when the text is not a duration. A bare `0` is accepted.
+    /// The longest duration accepted, as in Go (about 292 years).
+    public static let maxSeconds = Double(Int64.max) / 1e9
+
+    /// Seconds, or nil when the text is not a duration (or overflows, as Go refuses to).
     public static func seconds(_ text: String) -> Double? {
         if text == "0" { return 0 }
         var rest = Substring(text)
@@ -16,23 +19,24 @@ public enum DurationParser {
             guard !number.isEmpty, let value = Double(number) else { return nil }
             rest = rest.dropFirst(number.count)
             let unitText = rest.prefix { !($0.isNumber || $0 == ".") }
-            // Longest match first so that "ms" is not read as "m" then "s".
-            guard let unit = units.filter({ $0.suffix == unitText }).first else { return nil }
+            guard let unit = units.first(where: { $0.suffix == unitText }) else { return nil }
             rest = rest.dropFirst(unitText.count)
             total += value * unit.seconds
         }
+        guard total.isFinite, total <= maxSeconds else { return nil }
         return total
     }
 
-    /// The shortest way to write `seconds` back (`5s`, `1m30s`, `500ms`), for `--help` and logs.
+    /// A duration written back (`5s`, `1m30s`, `1s500ms`, `500ms`) that parses to the same
+    /// value to the millisecond, for `--help` and logs.
     public static func format(_ seconds: Double) -> String {
-        if seconds == 0 { return "0s" }
-        if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
-        var rest = Int(seconds.rounded())
+        guard seconds.isFinite, seconds >= 0, seconds <= maxSeconds else { return "\(seconds)s" }
+        var ms = Int64((seconds * 1000).rounded())
+        if ms == 0 { return "0s" }
         var out = ""
-        for (suffix, size) in [("h", 3600), ("m", 60), ("s", 1)] where rest >= size {
-            out += "\(rest / size)\(suffix)"
-            rest %= size
+        for (suffix, size) in [("h", Int64(3_600_000)), ("m", 60_000), ("s", 1000), ("ms", 1)] where ms >= size {
+            out += "\(ms / size)\(suffix)"
+            ms %= size
         }
         return out
     }

@@ -68,6 +68,9 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// True for 127.0.0.0/8, ::1 and localhost: the only places served without credentials.
     public var isLoopback: Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if host == "localhost" || host == "::1" { return true }
+        // An IPv4 literal in 127.0.0.0/8, not a DNS name that happens to start with "127.".
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 }

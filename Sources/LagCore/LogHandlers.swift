@@ -65,7 +65,8 @@ public struct LineLogHandler: LogHandler {
     }
 
     static func logfmtValue(_ v: String) -> String {
-        let needsQuotes = v.isEmpty || v.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0.asciiValue.map { $0 < 0x20 } ?? false }
+        // Scalars, not Characters: a space followed by a combining mark is one Character.
+        let needsQuotes = v.isEmpty || v.unicodeScalars.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0.value < 0x20 }
         guard needsQuotes else { return v }
         var out = ""
         JSONWriter.appendString(v, to: &out)

@@ -27,8 +27,7 @@ public enum RedisURL {
                 username = decode(userinfo[..<colon])
                 password = decode(userinfo[userinfo.index(after: colon)...])
             } else {
-                // `redis://secret@host` is how many clients spell a password-only URL.
-                password = decode(userinfo)
+                username = decode(userinfo)  // `[user[:password]@]`: a lone token is the user
             }
             if username?.isEmpty == true { username = nil }
         }
@@ -93,7 +92,8 @@ public enum RedisURL {
             host = text
         }
         guard let port = Int(portText), (1...65535).contains(port) else {
-            throw ParseError(description: "port '\(portText)' is not a number from 1 to 65535")
+            // The text is not echoed: in a URL that lost its '@host' it is the password.
+            throw ParseError(description: "the port is not a number from 1 to 65535")
         }
         if host.isEmpty { host = "localhost" }
         return (String(host), port)

@@ -37,7 +37,8 @@ struct TextWriter {
 
     /// Label values escape backslash, double quote and newline (exposition format rules).
     static func escapeLabel(_ s: String) -> String {
-        guard s.contains(where: { $0 == "\\" || $0 == "\"" || $0 == "\n" || $0 == "\r\n" }) else { return s }
+        // Scalars, not Characters: a quote followed by a combining mark is one Character.
+        guard s.unicodeScalars.contains(where: { $0 == "\\" || $0 == "\"" || $0 == "\n" }) else { return s }
         var r = ""
         for ch in s.unicodeScalars {
             switch ch {

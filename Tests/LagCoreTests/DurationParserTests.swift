@@ -1,0 +1,51 @@
+import Testing
+@testable import LagCore
+
+@Suite("DurationParser")
+struct DurationParserTests {
+    @Test("Go/Prometheus durations", arguments: [
+        ("500ms", 0.5), ("5s", 5.0), ("1m30s", 90.0), ("1h", 3600.0), ("0", 0.0), ("10ms", 0.01),
+        ("2h45m", 9900.0), ("0s", 0.0), ("1d", 86_400.0), ("1w", 604_800.0), ("1h0m1s", 3601.0), ("250us", 0.00025),
+    ])
+    func parses(text: String, seconds: Double) {
+        #expect(DurationParser.seconds(text) == seconds)
+    }
+
+    @Test("refuses what is not a duration", arguments: [
+        "5", "s", "-1s", "5x", "", "ms", "1m30", "5 s", " 5s", "5s ", "1.2.3s", "5S", "s5", "+5s", "0x", "00",
+    ])
+    func refuses(text: String) {
+        #expect(DurationParser.seconds(text) == nil)
+    }
+
+    @Test("format writes the shortest form back", arguments: [
+        (0.0, "0s"), (5.0, "5s"), (90.0, "1m30s"), (3600.0, "1h"), (0.5, "500ms"), (0.01, "10ms"),
+        (300.0, "5m"), (3661.0, "1h1m1s"), (60.0, "1m"), (7200.0, "2h"),
+    ])
+    func format(seconds: Double, text: String) {
+        #expect(DurationParser.format(seconds) == text)
+    }
+
+    /// What `format` writes must parse back to the same duration (`--help` defaults, logs).
+    @Test("format round-trips through seconds", arguments: [0.0, 0.01, 0.5, 1.5, 2.25, 5.0, 90.0, 90.5, 300.0, 3600.0, 86_400.0])
+    func roundTrip(seconds: Double) {
+        #expect(DurationParser.seconds(DurationParser.format(seconds)) == seconds)
+    }
+}
+
+@Suite("DurationParser limits")
+struct DurationParserLimitTests {
+    /// Go's time.ParseDuration refuses an overflowing number; +Inf is no poll interval.
+    @Test("a number too large for a Double is not a duration")
+    func overflow() {
+        #expect(DurationParser.seconds(String(repeating: "9", count: 400) + "s") == nil)
+    }
+
+    /// `--poll.interval 3000000000000000h` parses; logging it must not trap (exit 2, not a crash).
+    @Test("format of a huge duration does not crash")
+    func formatHuge() async {
+        await #expect(processExitsWith: .success) {
+            _ = DurationParser.format(3_000_000_000_000_000 * 3600)
+        }
+    }
+}

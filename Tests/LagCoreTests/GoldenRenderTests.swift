@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+@testable import LagCore
+
+/// Renders the fixed `GoldenSnapshot` and compares with the checked-in files byte for byte.
+/// `UPDATE_GOLDEN=1 swift test --filter LagCoreTests` rewrites them in the source tree.
+@Suite("Renderers against golden files")
+struct GoldenRenderTests {
+    static let snapshot = GoldenSnapshot.snapshot
+
+    static var metrics: String {
+        MetricsRenderer.snapshotFamilies(snapshot)
+            + MetricsRenderer.exporterFamilies(GoldenSnapshot.status, redisUp: true, build: GoldenSnapshot.build,
+                                               process: GoldenSnapshot.process)
+    }
+
+    @Test("metrics.prom: snapshot and exporter families")
+    func metrics() throws {
+        try expectGolden("metrics.prom", Self.metrics)
+    }
+
+    @Test("metrics-redis-down.prom: only the exporter's own families and event_redis_up 0")
+    func metricsRedisDown() throws {
+        var status = GoldenSnapshot.status
+        status.redisUp = false
+        status.lastError = "connect: Connection refused"
+        try expectGolden("metrics-redis-down.prom",
+                         MetricsRenderer.exporterFamilies(status, redisUp: false, build: GoldenSnapshot.build, process: nil))
+    }
+
+    @Test("consumer-lag.json")
+    func consumerLag() throws {
+        try expectGolden("consumer-lag.json", JSONRenderer.consumerLag(Self.snapshot, redisConnected: true, stale: false))
+    }
+
+    @Test("consumer-lag-stale.json: the last snapshot, flagged")
+    func consumerLagStale() throws {
+        try expectGolden("consumer-lag-stale.json", JSONRenderer.consumerLag(Self.snapshot, redisConnected: false, stale: true))
+    }
+
+    @Test("streams.json")
+    func streams() throws {
+        try expectGolden("streams.json", JSONRenderer.streams(Self.snapshot, redisConnected: true, stale: false))
+    }
+
+    @Test("health.json")
+    func health() throws {
+        let report = HealthReport(snapshot: Self.snapshot, status: GoldenSnapshot.status, thresholds: Thresholds(),
+                                  staleAfter: 15, now: GoldenSnapshot.collectedAt + 1.2)
+        try expectGolden("health.json", report.json)
+    }
+
+    @Test("health-redis-down.json: Redis down and the snapshot stale")
+    func healthRedisDown() throws {
+        var status = GoldenSnapshot.status
+        status.redisUp = false
+        status.lastError = "connect: Connection refused"
+        let report = HealthReport(snapshot: Self.snapshot, status: status, thresholds: Thresholds(),
+                                  staleAfter: 15, now: GoldenSnapshot.collectedAt + 61)
+        try expectGolden("health-redis-down.json", report.json)
+    }
+
+    @Test("health-no-snapshot.json")
+    func healthNoSnapshot() throws {
+        let report = HealthReport(snapshot: nil, status: ExporterStatus(), thresholds: Thresholds(degraded: 50, unhealthy: 500),
+                                  staleAfter: 15, now: GoldenSnapshot.collectedAt)
+        try expectGolden("health-no-snapshot.json", report.json)
+    }
+
+    // MARK: invariants of the rendered JSON (independent of the golden files)
+
+    @Test("consumer-lag: total_lag is the sum of the streams' lag, stream_count their number")
+    func consumerLagInvariants() throws {
+        let text = JSONRenderer.consumerLag(Self.snapshot, redisConnected: true, stale: false)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let streams = try #require(json["streams"] as? [String: [String: Any]])
+        let lags = streams.values.compactMap { $0["lag"] as? Int }
+        #expect(lags.count == streams.count)
+        #expect(json["total_lag"] as? Int == lags.reduce(0, +))
+        #expect(json["total_lag"] as? Int == 10128)
+        #expect(json["stream_count"] as? Int == streams.count)
+        #expect(streams.count == 6)
+        #expect(Set(streams.keys) == ["events:chat", GoldenSnapshot.oddName, "events:remote", "events:ticket",
+                                      "events:wrongtype", "f\u{FFFD}o"])
+        let chat = try #require(streams["events:chat"]?["groups"] as? [String: [String: Any]])
+        #expect(chat["audit"]?["exists"] as? Bool == false)
+        #expect(chat["audit"]?["lag"] is NSNull)
+    }
+
+    @Test("streams: the same streams, sorted by name")
+    func streamsInvariants() throws {
+        let text = JSONRenderer.streams(Self.snapshot, redisConnected: true, stale: false)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let streams = try #require(json["streams"] as? [[String: Any]])
+        #expect(streams.compactMap { $0["name"] as? String } == ["events:chat", GoldenSnapshot.oddName, "events:remote",
+                                                                 "events:ticket", "events:wrongtype", "f\u{FFFD}o"])
+        #expect(streams.compactMap { $0["groups"] as? Int } == [2, 1, 0, 1, 0, 1])
+    }
+
+    @Test("health: max_lag and total_lag")
+    func healthInvariants() throws {
+        let report = HealthReport(snapshot: Self.snapshot, status: GoldenSnapshot.status, thresholds: Thresholds(),
+                                  staleAfter: 15, now: GoldenSnapshot.collectedAt + 1.2)
+        #expect(report.maxLag == 10000)
+        #expect(report.totalLag == 10128)
+        #expect(report.status == .unhealthy)
+        #expect(report.httpStatus == 503)
+    }
+
+    // MARK: label values
+
+    /// A double quote or backslash followed by a combining mark is one Character in Swift; it
+    /// must still be escaped, or a stream name breaks the whole scrape.
+    @Test("a quote or backslash followed by a combining mark is escaped", arguments: [
+        ("a\"\u{301}b", #"a\"\#u{301}b"#), ("a\\\u{301}b", #"a\\\#u{301}b"#), ("plain\u{301}", "plain\u{301}"),
+        ("tab\there", "tab\there"), ("cr\r\nlf", "cr\r\\nlf"),
+    ])
+    func combiningMarks(name: String, escaped: String) {
+        var stream = StreamState(name: Name(name), presence: .exists)
+        stream.length = 1
+        let text = MetricsRenderer.snapshotFamilies(Snapshot(collectedAt: 0, redisTimeMs: 0, streams: [stream]))
+        let line = text.split(separator: "\n", omittingEmptySubsequences: false)
+            .first { $0.hasPrefix("event_stream_length{") }
+        // Compared as text for a readable failure; neither side differs from the other only by
+        // canonical equivalence, so this is as strict as comparing bytes.
+        #expect(line.map(String.init) == "event_stream_length{stream=\"\(escaped)\"} 1")
+    }
+
+    @Test("no snapshot families for an empty snapshot")
+    func emptySnapshot() {
+        #expect(MetricsRenderer.snapshotFamilies(Snapshot(collectedAt: 0, redisTimeMs: 0, streams: [])) == "")
+    }
+
+    @Test("content types")
+    func contentTypes() {
+        #expect(MetricsRenderer.contentType == "text/plain; version=0.0.4; charset=utf-8")
+        #expect(JSONRenderer.contentType == "application/json")
+        #expect(JSONRenderer.error("not found") == #"{"error":"not found"}"#)
+    }
+}
