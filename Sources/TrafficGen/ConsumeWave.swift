@@ -10,9 +10,10 @@ struct ConsumeWave: Sendable {
     let high = 1.3
 
     /// Entries a second at `elapsed` seconds; `phase` (0..<1) offsets streams from each other.
+    /// Phase 0 starts at the low point, so some lag shows from the first seconds of a demo.
     func rate(at elapsed: Double, phase: Double) -> Double {
         let middle = (low + high) / 2
         let amplitude = (high - low) / 2
-        return base * (middle + amplitude * sin(2 * Double.pi * (elapsed / period + phase)))
+        return base * (middle - amplitude * cos(2 * Double.pi * (elapsed / period + phase)))
     }
 }

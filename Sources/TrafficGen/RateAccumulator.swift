@@ -6,7 +6,8 @@ struct RateAccumulator {
     /// The whole units due for `amount` more (rate × seconds); the remainder waits for next time.
     mutating func take(_ amount: Double) -> Int {
         carry += max(amount, 0)
-        let whole = carry.rounded(.down)
+        // The nudge keeps 7.3/s for 10 s at 73, not 72 for a carry of 0.99999999.
+        let whole = (carry + 1e-9).rounded(.down)
         carry -= whole
         return Int(whole)
     }

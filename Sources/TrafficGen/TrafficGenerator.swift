@@ -60,11 +60,16 @@ final class TrafficGenerator {
         var retryAt = start
         var outcome = Outcome.stopped
 
+        let deadline = config.duration.map { start + $0 }
         while !stop.isSet {
-            let now = Self.now()
-            if let duration = config.duration, now - start >= duration { break }
-            if connection == nil, now >= retryAt {
-                if connect() { lastTick = now } else { retryAt = Self.now() + backoff.next() }
+            var now = Self.now()
+            // The last tick is cut at the deadline, so --duration 10s adds exactly 10 s of entries.
+            let last = deadline.map { now >= $0 } ?? false
+            if last, let deadline { now = deadline }
+            if connection == nil, !last, now >= retryAt {
+                // At most one tick is owed after a gap, and the first connection owes the time
+                // since start, so --duration 10s at 1/s adds 10 entries, not 9.
+                if connect() { lastTick = max(lastTick, now - tick) } else { retryAt = Self.now() + backoff.next() }
             }
             if let connection {
                 do {
@@ -87,8 +92,9 @@ final class TrafficGenerator {
             }
             if now >= nextStatus {
                 report(elapsed: now - start)
-                nextStatus = max(nextStatus + 1, now)
+                nextStatus = nextStatus + 1 > now ? nextStatus + 1 : now + 1
             }
+            if last { break }
             nextTick += tick
             let pause = nextTick - Self.now()
             if pause > 0 { Thread.sleep(forTimeInterval: pause) } else { nextTick = Self.now() }
@@ -244,8 +250,13 @@ final class TrafficGenerator {
             if s.window.errors > 0 { part += " errors=\(s.window.errors)" }
             parts.append(part)
         }
-        let state = connection == nil ? " redis=down" : ""
-        Console.line("t=\(Int(elapsed.rounded()))s\(state) " + parts.joined(separator: " | "))
+        let idle = streams.allSatisfy { $0.window.added + $0.window.read + $0.window.acked + $0.window.errors == 0 }
+        let time = "t=\(Int(elapsed.rounded()))s"
+        if connection == nil, idle {
+            Console.line("\(time) redis=down, retrying")
+        } else {
+            Console.line("\(time)\(connection == nil ? " redis=down" : "") " + parts.joined(separator: " | "))
+        }
         for i in streams.indices {
             if streams[i].window.errors > 0, let error = streams[i].lastError { Console.line(error) }
             streams[i].window = .init()
