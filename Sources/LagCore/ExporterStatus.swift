@@ -5,8 +5,15 @@ public struct ExporterStatus: Sendable {
     /// True once the first poll attempt has finished, successfully or not (readiness).
     public var firstPollDone = false
     public var pollsTotal = 0
-    /// Cumulative failed polls and skipped items, by reason.
-    public var pollErrors: [String: Int] = [:]
+    /// Cumulative failed polls and skipped items, by reason. Every known reason starts at 0 so
+    /// that `rate()` and `increase()` see the first error.
+    public var pollErrors: [String: Int] = Dictionary(uniqueKeysWithValues: Self.knownReasons.map { ($0, 0) })
+
+    /// Connection-level failures (a failed poll) and per-item skips (the poll goes on).
+    public static let knownReasons = [
+        "connect", "auth", "io", "timeout", "protocol",
+        "missing_stream", "wrongtype", "missing_group", "malformed_reply", "command_error", "duplicate_name",
+    ]
     public var pollDurations = Histogram(bounds: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
     public var lastSuccessAt: Double?
     public var lastRoundTrips = 0
