@@ -122,4 +122,32 @@ struct LagComputationTests {
         // A 50-entry limit fits in one page: the count shares round trip 2 with the oldest entry.
         #expect(m.value("event_exporter_poll_redis_round_trips").map(Int.init) == 2)
     }
+
+    /// Counting costs a fixed number of round trips, not one per group: 20 groups that each
+    /// need two pages of 1000 still make a 3-round-trip poll.
+    @Test(arguments: RedisVersion.all)
+    func countingPagesArePipelinedAcrossGroups(version: RedisVersion) throws {
+        let h = try Harness(version)
+        let names = (0..<20).map { "t:page\($0)" }
+        for name in names {
+            let ids = try h.conn.addEntries(Array(name.utf8), 1500)
+            try h.conn.run("XGROUP", "CREATE", name, group, "0")
+            try h.conn.run("XREADGROUP", "GROUP", group, "c", "COUNT", "10", "STREAMS", name, ">")
+            try h.conn.run("XDEL", name, ids[700])  // Redis 7+ cannot tell the lag any more
+        }
+        try h.startExporter(["--streams", "fixed:none", "--streams.pattern", "t:page*", "--consumer-group", group,
+                             "--lag.count-limit", "2500"])
+        var json: [String: Any] = [:]
+        try eventually(10, "all streams discovered") {
+            json = try h.freshJSON()
+            return (try json.object("streams")).count == 21
+        }
+        for name in names {
+            let g = try json.object("streams").object(name).object("groups").object(group)
+            #expect(g.int("lag") == (try h.conn.undelivered(name, group: group).count), "\(name)")
+            #expect(g.bool("lag_exact") == true)
+        }
+        let m = MetricSamples(try h.exporter!.get("/metrics").text)
+        #expect(m.value("event_exporter_poll_redis_round_trips") == 3, "1 + 2 pages, whatever the number of groups")
+    }
 }
