@@ -17,6 +17,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C system libraries, seen only by the two thin wrappers below.
@@ -40,10 +42,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // Pure Swift: bearer tokens, JWT (jwt-kit), the exporter-toolkit web config, the policy.
+        .target(
+            name: "Auth",
+            dependencies: [
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings),
+
         .executableTarget(
             name: "StreamLagExporter",
             dependencies: [
-                "LagCore", "RedisClient", "HTTPServer",
+                "LagCore", "RedisClient", "HTTPServer", "Auth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -61,7 +72,12 @@ let package = Package(
             resources: [.copy("Golden")],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["LagCore", "RedisClient"],
+            name: "AuthTests",
+            dependencies: ["Auth", "HTTPServer", .product(name: "JWTKit", package: "jwt-kit")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["LagCore", "RedisClient", .product(name: "JWTKit", package: "jwt-kit")],
             swiftSettings: swiftSettings),
     ]
 )

@@ -3,6 +3,8 @@
 #include <stdint.h>
 #include <stdarg.h>
 #include <microhttpd.h>
+#include <gnutls/gnutls.h>
+#include <crypt.h>
 
 /* MHD_start_daemon and MHD_get_daemon_info are variadic and so invisible from Swift;
    these fixed-signature forwards are the whole C surface the wrapper needs. */

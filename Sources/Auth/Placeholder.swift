@@ -1,0 +1,1 @@
+// The Auth module: credentials and the access policy.
