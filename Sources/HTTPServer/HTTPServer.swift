@@ -26,48 +26,31 @@ public struct HTTPServerError: Error, CustomStringConvertible {
     public let description: String
 }
 
-/// Holds the handler for the C callback; kept alive by `HTTPServer` until the daemon is stopped.
-private final class ServerContext {
-    let handler: any HTTPHandler
-    init(handler: any HTTPHandler) { self.handler = handler }
-}
-
-/// Marks "headers seen" in `*req_cls` between the first and the last handler call.
-
-private let accessHandler: MHD_AccessHandlerCallback = {
-    cls, connection, url, method, _, _, uploadDataSize, requestContext in
-    guard let cls, let connection, let uploadDataSize, let requestContext else { return .NO }
-    if requestContext.pointee == nil {
-        requestContext.pointee = UnsafeMutableRawPointer(bitPattern: 1)
-        return .YES
-    }
-    if uploadDataSize.pointee != 0 {
-        // Bodies are never used: discard them so the request can complete.
-        uploadDataSize.pointee = 0
-        return .YES
-    }
-    let context = Unmanaged<ServerContext>.fromOpaque(cls).takeUnretainedValue()
-    let request = HTTPRequest(
-        method: method.map { String(cString: $0) } ?? "",
-        path: url.map { String(cString: $0) } ?? "/",
-        connection: connection)
-    let reply = context.handler.respond(to: request)
-    return withExtendedLifetime(reply.response) {
-        MHD_queue_response(connection, UInt32(reply.status), reply.response.pointer)
-    }
-}
-
 /// One libmicrohttpd daemon bound to one address.
 public final class HTTPServer: @unchecked Sendable {
     private let daemon: OpaquePointer
     private let context: Unmanaged<ServerContext>
+    /// MHD keeps pointers to these: freed only after `MHD_stop_daemon`.
+    private let tlsStrings: TLSStrings?
+    /// The servers accepting on this server's listening socket (it and its successors).
+    private let listeners: ListenerShare
     private let stopped = NSLock()
     private var isStopped = false
     /// The port actually bound (useful with port 0).
     public let port: Int
 
     /// Binds `host:port` (numeric or a name; empty host means every IPv4 interface) and starts serving.
-    public init(host: String, port: Int, handler: any HTTPHandler, limits: HTTPLimits = HTTPLimits()) throws {
+    ///
+    /// - Parameters:
+    ///   - tls: serve HTTPS with this key pair; with a client certificate mode other than
+    ///     `.none`, a certificate is requested in the handshake and the mode is enforced before
+    ///     the handler is called (403, `{"error":"client certificate required"}`).
+    ///   - reuseAddress: set SO_REUSEPORT, so that another server with `reuseAddress` can bind
+    ///     the same address while this one still serves. Both servers must set it. Prefer
+    ///     `init(takingOverFrom:...)` for a replacement: when the old server closes its socket,
+    ///     the kernel resets connections still queued on it.
+    public convenience init(host: String, port: Int, handler: any HTTPHandler, limits: HTTPLimits = HTTPLimits(),
+                            tls: TLSSettings? = nil, reuseAddress: Bool = false) throws {
         var hints = addrinfo()
         hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
         hints.ai_family = AF_UNSPEC
@@ -79,39 +62,112 @@ public final class HTTPServer: @unchecked Sendable {
             throw HTTPServerError(description: "cannot resolve \(bindHost): \(String(cString: gai_strerror(rc)))")
         }
         defer { freeaddrinfo(list) }
+        let tlsStrings = try tls.map(TLSStrings.init)
+        try self.init(address: first.pointee.ai_addr, listenFD: -1, ipv6: first.pointee.ai_family == AF_INET6,
+                      reuseAddress: reuseAddress, label: "\(host):\(port)", listeners: ListenerShare(),
+                      handler: handler, limits: limits, tlsStrings: tlsStrings)
+    }
+
+    /// Starts a server that accepts on `previous`'s listening socket (a duplicate of it), for
+    /// replacing a server without a moment in which a connection is refused or reset, e.g. to
+    /// load new TLS certificates: start the new one, then `previous.shutdown()`; connections that
+    /// arrive meanwhile go to either. Throws if `previous` has been shut down.
+    public convenience init(takingOverFrom previous: HTTPServer, handler: any HTTPHandler,
+                            limits: HTTPLimits = HTTPLimits(), tls: TLSSettings? = nil) throws {
+        let tlsStrings = try tls.map(TLSStrings.init)
+        let socket: Int32
+        do { socket = try previous.shareListeningSocket() } catch {
+            tlsStrings?.free()
+            throw error
+        }
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+        }
+        // From here on MHD owns the socket: it closes it on a failed start as on stop.
+        try self.init(address: nil, listenFD: socket, ipv6: named == 0 && Int32(address.ss_family) == AF_INET6,
+                      reuseAddress: false, label: "the socket of port \(previous.port)",
+                      listeners: previous.listeners, handler: handler, limits: limits, tlsStrings: tlsStrings)
+    }
+
+    /// Starts the daemon; frees `tlsStrings` and leaves `listeners` if it cannot.
+    private init(address: UnsafePointer<sockaddr>?, listenFD: Int32, ipv6: Bool, reuseAddress: Bool,
+                 label: String, listeners: ListenerShare, handler: any HTTPHandler, limits: HTTPLimits,
+                 tlsStrings: TLSStrings?) throws {
         var flags = MHD_USE_AUTO_INTERNAL_THREAD.rawValue | MHD_USE_ITC.rawValue
-        if first.pointee.ai_family == AF_INET6 { flags |= MHD_USE_IPv6.rawValue }
-        let context = Unmanaged.passRetained(ServerContext(handler: handler))
+        if ipv6 { flags |= MHD_USE_IPv6.rawValue }
+        if tlsStrings != nil { flags |= MHD_USE_TLS.rawValue }
+        let context = Unmanaged.passRetained(ServerContext(
+            handler: handler,
+            clientAuth: tlsStrings?.clientAuth,
+            verifiesClientCertificates: tlsStrings?.verifies ?? false))
         guard let daemon = slx_mhd_start(
-            flags, first.pointee.ai_addr, accessHandler, context.toOpaque(), nil,
+            flags, address, listenFD, accessHandler, context.toOpaque(), nil,
             UInt32(limits.maxConnections), UInt32(limits.connectionTimeoutSeconds),
-            limits.connectionMemoryBytes, UInt32(max(limits.threads, 1)))
+            limits.connectionMemoryBytes, UInt32(max(limits.threads, 1)),
+            reuseAddress ? 1 : 0, tlsStrings?.key, tlsStrings?.certificate, tlsStrings?.trust)
         else {
+            let reason = String(cString: strerror(errno))
             context.release()
-            throw HTTPServerError(description: "cannot listen on \(host):\(port): \(String(cString: strerror(errno)))")
+            tlsStrings?.free()
+            _ = listeners.leave()
+            throw HTTPServerError(description: "cannot listen on \(label): \(reason)")
         }
         self.daemon = daemon
         self.context = context
+        self.tlsStrings = tlsStrings
+        self.listeners = listeners
         self.port = Int(slx_mhd_bind_port(daemon))
     }
 
+    /// A close-on-exec duplicate of the listening socket, for a successor that joins `listeners`.
+    private func shareListeningSocket() throws -> Int32 {
+        stopped.lock()
+        defer { stopped.unlock() }
+        let socket = isStopped ? -1 : slx_mhd_listen_fd(daemon)
+        guard socket >= 0 else { throw HTTPServerError(description: "the server on port \(port) no longer listens") }
+        let copy = fcntl(socket, F_DUPFD_CLOEXEC, 0)
+        guard copy >= 0 else {
+            throw HTTPServerError(description: "cannot share the socket of port \(port): \(String(cString: strerror(errno)))")
+        }
+        listeners.join()
+        return copy
+    }
+
     /// Stops accepting, lets in-flight requests finish for up to `graceSeconds`, then stops.
+    /// The listening socket stops listening at once unless a successor still accepts on it.
     public func shutdown(graceSeconds: Double = 5) {
         stopped.lock()
         defer { stopped.unlock() }
         guard !isStopped else { return }
         isStopped = true
+        // MHD's threads may still use the quiesced socket: it is closed only after MHD_stop_daemon.
         let listenFD = MHD_quiesce_daemon(daemon)
-        if listenFD >= 0 { close(listenFD) }
+        if listeners.leave() && listenFD >= 0 {
+            _ = Foundation.shutdown(listenFD, Int32(SHUT_RDWR))  // new connections are refused, not queued
+        }
         let deadline = Date().addingTimeInterval(graceSeconds)
         while slx_mhd_connections(daemon) > 0 && Date() < deadline {
             usleep(20_000)
         }
         MHD_stop_daemon(daemon)
+        if listenFD >= 0 { close(listenFD) }
         context.release()
+        tlsStrings?.free()
     }
 
     deinit { shutdown(graceSeconds: 0) }
+}
+
+/// Counts the servers that accept on one listening socket: a server and its successors
+/// (`init(takingOverFrom:...)`). The last one to stop also stops the socket listening.
+private final class ListenerShare: @unchecked Sendable {
+    private let lock = NSLock()
+    private var servers = 1
+    func join() { lock.withLock { servers += 1 } }
+    /// Leaves; true when no server is left.
+    func leave() -> Bool { lock.withLock { servers -= 1; return servers == 0 } }
 }
 
 /// The libmicrohttpd version this process runs with.

@@ -17,6 +17,7 @@ public struct ExporterConfig: Sendable {
     public var maxConsumersPerGroup: Int = 100
     public var listenAddresses: [ListenAddress] = [ListenAddress(host: "127.0.0.1", port: 9840)]
     public var telemetryPath: String = "/metrics"
+    public var maxConnections: Int = 512
 
     public init() {}
 

@@ -1,3 +1,4 @@
+import Auth
 import Dispatch
 import Foundation
 import HTTPServer
@@ -23,23 +24,40 @@ let swiftVersion: String = {
 /// Wires the poller, the site and the HTTP daemons together and waits for a signal.
 struct Exporter {
     let config: ExporterConfig
+    let authSettings: AuthSettings
+    /// Web serving without credentials off loopback was asked for explicitly.
+    let disableAuth: Bool
     let build: BuildInfo
     let logger: Logger
 
-    /// The process exit status: 0 after SIGTERM/SIGINT, 1 when an address cannot be bound.
+    /// The process exit status: 0 after SIGTERM/SIGINT, 1 when an address cannot be bound,
+    /// 2 when a credential file or the web config is bad or no credential protects a public address.
     func run() -> Int32 {
-        let site = Site(config: config, build: build)
-        var servers: [HTTPServer] = []
-        for address in config.listenAddresses {
-            do {
-                let server = try HTTPServer(host: address.host, port: address.port, handler: site)
-                servers.append(server)
-                logger.info("listening", metadata: ["web.address": "\(ListenAddress(host: address.host, port: server.port))"])
-            } catch {
-                logger.error("cannot listen", metadata: ["web.address": "\(address)", "error": "\(error)"])
-                servers.forEach { $0.shutdown(graceSeconds: 0) }
-                return 1
-            }
+        let credentials: Credentials
+        do {
+            credentials = try Credentials.load(authSettings, verifier: bcryptVerify)
+        } catch {
+            FileHandle.standardError.write(Data("stream-lag-exporter: \(error)\n".utf8))
+            return 2
+        }
+        let tls = credentials.webConfig?.tls.map(TLSSettings.init)
+        let protected = !credentials.isEmpty || tls?.clientAuth == .requireAndVerify
+        if !protected && !disableAuth, let open = config.listenAddresses.first(where: { !$0.isLoopback }) {
+            FileHandle.standardError.write(Data("""
+                stream-lag-exporter: refusing to serve \(open) without credentials: it exposes stream and consumer names. \
+                Configure --auth.bearer-tokens-file, --auth.jwt.* or basic_auth_users in --web.config.file, \
+                listen on 127.0.0.1, or pass --web.disable-auth to serve it open anyway.
+
+                """.utf8))
+            return 2
+        }
+        let site = Site(config: config, build: build, credentials: credentials)
+        let listeners = Listeners(config: config, handler: site, logger: logger)
+        do {
+            try listeners.start(tls: tls)
+        } catch {
+            logger.error("cannot listen", metadata: ["error": "\(error)"])
+            return 1
         }
         let poller = Poller(config: config, logger: logger) { snapshot, status in
             site.publish(snapshot: snapshot, status: status)
@@ -48,24 +66,45 @@ struct Exporter {
             "version": "\(build.version)", "redis.address": "\(config.redis.description)",
             "streams": "\(config.streams.count)", "streams.patterns": "\(config.streamPatterns.count)",
             "poll.interval": "\(DurationParser.format(config.pollInterval))",
+            "auth": "\(credentials.isEmpty ? "none" : "required")",
         ])
         poller.start()
 
         let stop = DispatchSemaphore(value: 0)
         var sources: [DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGINT] {
+        // One serial queue for reloads: two quick SIGHUPs never interleave.
+        let reloads = DispatchQueue(label: "reload")
+        for sig in [SIGTERM, SIGINT, SIGHUP] {
             signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { stop.signal() }
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: sig == SIGHUP ? reloads : .global())
+            if sig == SIGHUP {
+                source.setEventHandler { reload(site: site, listeners: listeners) }
+            } else {
+                source.setEventHandler { stop.signal() }
+            }
             source.resume()
             sources.append(source)
         }
         stop.wait()
         logger.info("shutting down")
-        servers.forEach { $0.shutdown(graceSeconds: 5) }
+        reloads.sync {}
+        listeners.shutdown()
         poller.stop(timeout: config.redisTimeout * 2 + 1)
         sources.forEach { $0.cancel() }
         logger.info("stopped")
         return 0
+    }
+
+    /// SIGHUP: re-read every credential file and the web config; a bad new set is refused and
+    /// the old one stays in force.
+    private func reload(site: Site, listeners: Listeners) {
+        do {
+            let fresh = try Credentials.load(authSettings, verifier: bcryptVerify)
+            try listeners.rotate(tls: fresh.webConfig?.tls.map(TLSSettings.init))
+            site.replace(credentials: fresh)
+            logger.info("credentials reloaded", metadata: ["auth": "\(fresh.isEmpty ? "none" : "required")"])
+        } catch {
+            logger.error("reload refused; the previous credentials stay in force", metadata: ["error": "\(error)"])
+        }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Auth
 import Foundation
 import LagCore
 import Logging
@@ -65,6 +66,33 @@ struct Options: ParsableCommand {
 
     @Option(name: .customLong("log.format"), help: ArgumentHelp("logfmt or json, to stderr", valueName: "format"))
     var logFormat: String = "logfmt"
+
+    @Option(name: .customLong("web.max-connections"), help: ArgumentHelp("Most concurrent HTTP connections", valueName: "n"))
+    var maxConnections: Int = 512
+
+    @Option(name: .customLong("web.config.file"), help: ArgumentHelp("Prometheus exporter-toolkit web config: tls_server_config and basic_auth_users (bcrypt)", valueName: "file"))
+    var webConfigFile: String?
+
+    @Flag(name: .customLong("web.disable-auth"), help: "Serve without credentials on a non-loopback address (refused otherwise)")
+    var disableAuth = false
+
+    @Option(name: .customLong("auth.bearer-tokens-file"), help: ArgumentHelp("File of static bearer tokens, one a line (what Prometheus sends with authorization.credentials_file)", valueName: "file"))
+    var bearerTokensFile: String?
+
+    @Option(name: .customLong("auth.jwt.hmac-secret-file"), help: ArgumentHelp("File holding the HMAC secret of HS256/HS384/HS512 JWTs", valueName: "file"))
+    var jwtHMACSecretFile: String?
+
+    @Option(name: .customLong("auth.jwt.public-key-file"), help: ArgumentHelp("PEM public key of RS*/PS*/ES* JWTs", valueName: "file"))
+    var jwtPublicKeyFile: String?
+
+    @Option(name: .customLong("auth.jwt.jwks-file"), help: ArgumentHelp("JWKS document of JWT keys, chosen by kid", valueName: "file"))
+    var jwtJWKSFile: String?
+
+    @Option(name: .customLong("auth.jwt.issuer"), help: ArgumentHelp("When set, a JWT's iss must equal it", valueName: "issuer"))
+    var jwtIssuer: String?
+
+    @Option(name: .customLong("auth.jwt.audience"), help: ArgumentHelp("When set, a JWT's aud must contain it", valueName: "audience"))
+    var jwtAudience: String?
 
     @Flag(name: .customLong("version"), help: "Print the version of the exporter, Swift, hiredis and libmicrohttpd")
     var version = false
@@ -138,6 +166,10 @@ struct Options: ParsableCommand {
             throw Invalid(flag: "--web.telemetry-path", problem: "'\(telemetryPath)' must start with / and not be a path the exporter already serves")
         }
         c.telemetryPath = telemetryPath
+        guard (1...1_000_000).contains(maxConnections) else {
+            throw Invalid(flag: "--web.max-connections", problem: "must be from 1 to 1000000")
+        }
+        c.maxConnections = maxConnections
         guard Logger.Level(flag: logLevel) != nil else {
             throw Invalid(flag: "--log.level", problem: "'\(logLevel)' is not debug, info, warn or error")
         }
@@ -145,6 +177,14 @@ struct Options: ParsableCommand {
             throw Invalid(flag: "--log.format", problem: "'\(logFormat)' is not logfmt or json")
         }
         return c
+    }
+
+    /// The credential flags, loaded (and re-loaded on SIGHUP) by `Auth.Credentials`.
+    var authSettings: AuthSettings {
+        AuthSettings(
+            bearerTokensFile: bearerTokensFile, jwtHMACSecretFile: jwtHMACSecretFile,
+            jwtPublicKeyFile: jwtPublicKeyFile, jwtJWKSFile: jwtJWKSFile, jwtIssuer: jwtIssuer,
+            jwtAudience: jwtAudience, webConfigFile: webConfigFile)
     }
 
     private func duration(_ flag: String, _ text: String, minimum: Double) throws -> Double {

@@ -1,3 +1,4 @@
+import Auth
 import Foundation
 import HTTPServer
 import LagCore
@@ -43,11 +44,34 @@ private final class Published: Sendable {
     }
 }
 
-/// The HTTP surface: routes each request to a prepared response. Never touches Redis.
+/// The credentials in force and their prepared 401 answers; replaced whole on SIGHUP.
+private final class Gate: Sendable {
+    let credentials: Credentials
+    /// No credentials given: `WWW-Authenticate` with the realm only.
+    let missing: PreparedResponse
+    /// Credentials given but refused: the same, plus `error="invalid_token"`. The body never
+    /// says which check failed.
+    let invalid: PreparedResponse
+
+    init(_ credentials: Credentials) {
+        self.credentials = credentials
+        let realm = "realm=\"stream-lag-exporter\""
+        let basic: [(name: String, value: String)] = credentials.hasBasicAuth ? [("WWW-Authenticate", "Basic \(realm)")] : []
+        let body = JSONRenderer.error("unauthorized")
+        missing = PreparedResponse(text: body, contentType: JSONRenderer.contentType,
+                                   headers: [("WWW-Authenticate", "Bearer \(realm)")] + basic)
+        invalid = PreparedResponse(text: body, contentType: JSONRenderer.contentType,
+                                   headers: [("WWW-Authenticate", "Bearer \(realm), error=\"invalid_token\"")] + basic)
+    }
+}
+
+/// The HTTP surface: checks credentials on the protected paths, then routes each request to a
+/// prepared response. Never touches Redis.
 final class Site: HTTPHandler {
     private let config: ExporterConfig
     private let build: BuildInfo
     private let current: Mutex<Published>
+    private let gate: Mutex<Gate>
     private let index: PreparedResponse
     private let notFound: PreparedResponse
     private let methodNotAllowed: PreparedResponse
@@ -56,9 +80,10 @@ final class Site: HTTPHandler {
     private let ready: PreparedResponse
     private let notReady: PreparedResponse
 
-    init(config: ExporterConfig, build: BuildInfo) {
+    init(config: ExporterConfig, build: BuildInfo, credentials: Credentials) {
         self.config = config
         self.build = build
+        gate = Mutex(Gate(credentials))
         current = Mutex(Published(snapshot: nil, status: ExporterStatus(), build: build))
         index = PreparedResponse(text: IndexPage.html(version: build.version, telemetryPath: config.telemetryPath),
                                  contentType: "text/html; charset=utf-8")
@@ -79,8 +104,24 @@ final class Site: HTTPHandler {
         current.withLock { $0 = next }
     }
 
+    /// Puts new credentials in force (SIGHUP); requests already past the gate are unaffected.
+    func replace(credentials: Credentials) {
+        let next = Gate(credentials)
+        gate.withLock { $0 = next }
+    }
+
     func respond(to request: HTTPRequest) -> HTTPReply {
         let route = Route.resolve(method: request.method, path: request.path, telemetryPath: config.telemetryPath)
+        if route.isProtected {
+            let gate = gate.withLock { $0 }
+            if !gate.credentials.isEmpty {
+                switch gate.credentials.authorize(authorization: request.header("Authorization")) {
+                case .allowed: break
+                case .missing: return HTTPReply(status: 401, response: gate.missing)
+                case .invalid: return HTTPReply(status: 401, response: gate.invalid)
+                }
+            }
+        }
         let published = current.withLock { $0 }
         switch route {
         case .metrics:

@@ -44,4 +44,5 @@ let logger = Logger(label: "stream-lag-exporter")
 
 // hiredis does not suppress SIGPIPE; a closed socket must be an error, not death.
 signal(SIGPIPE, SIG_IGN)
-exit(Exporter(config: config, build: build, logger: logger).run())
+exit(Exporter(config: config, authSettings: options.authSettings, disableAuth: options.disableAuth,
+              build: build, logger: logger).run())

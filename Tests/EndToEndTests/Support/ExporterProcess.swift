@@ -90,8 +90,13 @@ final class ExporterProcess: @unchecked Sendable {
 
     var base: String { "http://127.0.0.1:\(port)" }
 
-    func get(_ path: String, method: String = "GET", headers: [String] = []) throws -> HTTPResult {
-        try HTTPResult.fetch(base + path, method: method, headers: headers)
+    func get(_ path: String, method: String = "GET", headers: [String] = [], curl extra: [String] = []) throws -> HTTPResult {
+        try HTTPResult.fetch(base + path, method: method, headers: headers, curl: extra)
+    }
+
+    /// Over TLS, trusting `ca` (a PEM file); `extra` adds curl flags such as a client certificate.
+    func getTLS(_ path: String, ca: String, headers: [String] = [], curl extra: [String] = []) throws -> HTTPResult {
+        try HTTPResult.fetch("https://127.0.0.1:\(port)" + path, headers: headers, curl: ["--cacert", ca] + extra)
     }
 
     /// Sends SIGTERM and waits; returns the exit status.

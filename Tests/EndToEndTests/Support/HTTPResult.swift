@@ -17,12 +17,13 @@ struct HTTPResult: Sendable {
         return object
     }
 
-    static func fetch(_ url: String, method: String = "GET", headers: [String] = []) throws -> HTTPResult {
+    static func fetch(_ url: String, method: String = "GET", headers: [String] = [], curl extra: [String] = []) throws -> HTTPResult {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         var args = ["-s", "-S", "-D", "-", "--max-time", "10", "-o", "-"]
         if method == "HEAD" { args.append("-I") } else { args += ["-X", method] }
         for h in headers { args += ["-H", h] }
+        args += extra
         args.append(url)
         p.arguments = args
         let out = Pipe()

@@ -1,1 +1,0 @@
-// The Auth module: credentials and the access policy.

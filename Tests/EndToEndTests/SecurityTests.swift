@@ -1,0 +1,284 @@
+import Foundation
+import JWTKit
+import Testing
+
+/// Claims the application's /api/v1/auth/login would issue.
+struct LoginClaims: JWTPayload {
+    var sub: SubjectClaim
+    var exp: ExpirationClaim
+    var nbf: NotBeforeClaim?
+    var iss: IssuerClaim?
+    var aud: AudienceClaim?
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
+
+    init(expiresIn seconds: Double = 300, notBefore: Double? = nil, iss: String? = nil, aud: String? = nil) {
+        sub = "operator"
+        exp = ExpirationClaim(value: Date().addingTimeInterval(seconds))
+        nbf = notBefore.map { NotBeforeClaim(value: Date().addingTimeInterval($0)) }
+        self.iss = iss.map { IssuerClaim(value: $0) }
+        self.aud = aud.map { AudienceClaim(value: $0) }
+    }
+}
+
+/// Every credential kind end to end through the real binary: who gets in, who does not, and
+/// that no secret ever shows in a log line or a response.
+@Suite("Security", .serialized)
+struct SecurityTests {
+    static let protectedPaths = ["/metrics", "/api/v1/events/consumer-lag", "/api/v1/events/streams", "/api/v1/events/health"]
+    static let openPaths = ["/", "/-/healthy", "/-/ready"]
+
+    private func startRedis() throws -> Harness {
+        let h = try Harness(RedisVersion.all[0])
+        try h.conn.run("XGROUP", "CREATE", "events:chat", "signalr-consumers", "0", "MKSTREAM")
+        try h.conn.addEntries("events:chat", 5)
+        return h
+    }
+
+    private func start(_ h: Harness, _ flags: [String]) throws -> ExporterProcess {
+        let exporter = try ExporterProcess(["--redis.url", h.redis.url, "--poll.interval", "100ms", "--log.level", "debug"] + flags)
+        h.exporter = exporter
+        try eventually(10, "ready") { try exporter.get("/-/ready").status == 200 }
+        return exporter
+    }
+
+    /// Checks the 401 shape: the realm, `error="invalid_token"` only when a token was given,
+    /// and a body that does not say which check failed.
+    private func expectUnauthorized(_ r: HTTPResult, tokenGiven: Bool, _ note: Comment) throws {
+        #expect(r.status == 401, note)
+        let challenge = r.header("www-authenticate") ?? ""
+        #expect(challenge.hasPrefix("Bearer realm=\"stream-lag-exporter\""), note)
+        #expect(challenge.contains("error=\"invalid_token\"") == tokenGiven, note)
+        #expect(try r.json().string("error") == "unauthorized", note)
+    }
+
+    @Test func staticBearerTokens() throws {
+        let h = try startRedis()
+        let dir = try SecretsDir()
+        let token = "tok-\(UUID().uuidString)"
+        let file = try dir.write("tokens", "# prometheus\n\(token)\nsecond-\(UUID().uuidString)\n")
+        let exporter = try start(h, ["--auth.bearer-tokens-file", file])
+        _ = try eventually(10, "a poll") { try exporter.get("/api/v1/events/consumer-lag", headers: ["Authorization: Bearer \(token)"]).status == 200 }
+        for path in Self.protectedPaths {
+            try expectUnauthorized(try exporter.get(path), tokenGiven: false, "no token on \(path)")
+            try expectUnauthorized(try exporter.get(path, headers: ["Authorization: Bearer \(token)x"]), tokenGiven: true, "longer token")
+            try expectUnauthorized(try exporter.get(path, headers: ["Authorization: Bearer \(token.dropLast())"]), tokenGiven: true, "prefix")
+            let ok = try exporter.get(path, headers: ["Authorization: Bearer \(token)"])
+            #expect(ok.status == 200, "\(path)")
+        }
+        for path in Self.openPaths {
+            #expect(try exporter.get(path).status == 200, "\(path) needs no credential")
+        }
+        try expectNoSecret([token], in: exporter)
+    }
+
+    @Test func jwtHMACAndRSAAndECDSA() async throws {
+        let h = try startRedis()
+        let dir = try SecretsDir()
+        let secret = String(repeating: "k", count: 40) + UUID().uuidString
+        let secretFile = try dir.write("hmac", secret + "\n")
+        try dir.openssl("genrsa", "-out", "rsa.key", "2048")
+        try dir.openssl("rsa", "-in", "rsa.key", "-pubout", "-out", "rsa.pub")
+        let hmacKeys = await JWTKeyCollection().add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        let rsaKeys = try await JWTKeyCollection().add(rsa: Insecure.RSA.PrivateKey(pem: dir.read("rsa.key")), digestAlgorithm: .sha256)
+
+        let exporter = try start(h, ["--auth.jwt.hmac-secret-file", secretFile, "--auth.jwt.issuer", "chat-backend",
+                                     "--auth.jwt.audience", "stream-lag-exporter"])
+        let good = try await hmacKeys.sign(LoginClaims(iss: "chat-backend", aud: "stream-lag-exporter"))
+        #expect(try exporter.get("/metrics", headers: ["Authorization: Bearer \(good)"]).status == 200)
+        let refused: [(String, String)] = [
+            ("expired", try await hmacKeys.sign(LoginClaims(expiresIn: -120, iss: "chat-backend", aud: "stream-lag-exporter"))),
+            ("not yet valid", try await hmacKeys.sign(LoginClaims(notBefore: 300, iss: "chat-backend", aud: "stream-lag-exporter"))),
+            ("wrong issuer", try await hmacKeys.sign(LoginClaims(iss: "someone-else", aud: "stream-lag-exporter"))),
+            ("wrong audience", try await hmacKeys.sign(LoginClaims(iss: "chat-backend", aud: "grafana"))),
+            ("signed by another key", try await rsaKeys.sign(LoginClaims(iss: "chat-backend", aud: "stream-lag-exporter"))),
+            ("alg none", Self.unsigned(good)),
+            ("tampered payload", Self.tamper(good)),
+        ]
+        for (what, token) in refused {
+            try expectUnauthorized(try exporter.get("/metrics", headers: ["Authorization: Bearer \(token)"]), tokenGiven: true, "\(what)")
+        }
+        try expectNoSecret([secret, good], in: exporter)
+        _ = exporter.terminate()
+
+        // RS256 from a PEM public key; an HS256 token whose secret is that public key is refused.
+        let rsaExporter = try start(h, ["--auth.jwt.public-key-file", dir.path("rsa.pub")])
+        let rsToken = try await rsaKeys.sign(LoginClaims())
+        #expect(try rsaExporter.get("/metrics", headers: ["Authorization: Bearer \(rsToken)"]).status == 200)
+        let confusion = try await JWTKeyCollection().add(hmac: HMACKey(from: dir.read("rsa.pub")), digestAlgorithm: .sha256).sign(LoginClaims())
+        try expectUnauthorized(try rsaExporter.get("/metrics", headers: ["Authorization: Bearer \(confusion)"]), tokenGiven: true, "key confusion")
+        _ = rsaExporter.terminate()
+
+        // ES256 from an EC public key.
+        try dir.openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ec.key")
+        try dir.openssl("ec", "-in", "ec.key", "-pubout", "-out", "ec.pub")
+        let ecKeys = try await JWTKeyCollection().add(ecdsa: ES256PrivateKey(pem: dir.read("ec.key")))
+        let ecExporter = try start(h, ["--auth.jwt.public-key-file", dir.path("ec.pub")])
+        #expect(try ecExporter.get("/metrics", headers: ["Authorization: Bearer \(try await ecKeys.sign(LoginClaims()))"]).status == 200)
+        try expectUnauthorized(try ecExporter.get("/metrics", headers: ["Authorization: Bearer \(rsToken)"]), tokenGiven: true, "RS256 against an EC key")
+    }
+
+    @Test func tlsWithClientCertificatesAndBasicAuth() throws {
+        let h = try startRedis()
+        let dir = try SecretsDir()
+        try dir.makePKI()
+        let password = "pw-\(UUID().uuidString)"
+        let hash = try dir.bcrypt(password)
+        let config = try dir.write("web.yml", """
+            tls_server_config:
+              cert_file: server.pem
+              key_file: server.key
+              client_auth_type: RequireAndVerifyClientCert
+              client_ca_file: ca.pem
+            basic_auth_users:
+              prometheus: \(hash)
+
+            """)
+        let exporter = try ExporterProcess(["--redis.url", h.redis.url, "--poll.interval", "100ms", "--log.level", "debug",
+                                            "--web.config.file", config])
+        h.exporter = exporter
+        let ca = dir.path("ca.pem")
+        let client = ["--cert", dir.path("client.pem"), "--key", dir.path("client.key")]
+        try eventually(10, "ready over TLS") { try exporter.getTLS("/-/ready", ca: ca, curl: client).status == 200 }
+        let ok = try exporter.getTLS("/metrics", ca: ca, curl: client + ["-u", "prometheus:\(password)"])
+        #expect(ok.status == 200)
+        #expect(ok.text.contains("event_redis_up"))
+        let wrongPassword = try exporter.getTLS("/metrics", ca: ca, curl: client + ["-u", "prometheus:nope"])
+        #expect(wrongPassword.status == 401)
+        #expect(try exporter.getTLS("/metrics", ca: ca, curl: client).status == 401, "basic auth still required")
+        let noCert = try? exporter.getTLS("/-/healthy", ca: ca)
+        #expect(noCert.map { $0.status != 200 } ?? true, "a missing client certificate is refused")
+        let rogue = try? exporter.getTLS("/-/healthy", ca: ca, curl: ["--cert", dir.path("rogue.pem"), "--key", dir.path("rogue.key")])
+        #expect(rogue.map { $0.status != 200 } ?? true, "a certificate the CA did not sign is refused")
+        let plain = try? exporter.get("/-/healthy")
+        #expect(plain.map { $0.status != 200 } ?? true, "plain HTTP is not served")
+        try expectNoSecret([password, hash], in: exporter)
+    }
+
+    @Test func badCredentialFilesExitTwoNamingTheFlag() throws {
+        let dir = try SecretsDir()
+        let cases: [([String], String)] = [
+            (["--auth.bearer-tokens-file", dir.path("missing")], "--auth.bearer-tokens-file"),
+            (["--auth.jwt.hmac-secret-file", try dir.write("short", "tooshort\n")], "--auth.jwt.hmac-secret-file"),
+            (["--auth.jwt.public-key-file", try dir.write("junk.pem", "not a key")], "--auth.jwt.public-key-file"),
+            (["--web.config.file", try dir.write("bad.yml", "tls_server_config: [\n")], "--web.config.file"),
+            (["--web.config.file", try dir.write("nofile.yml", "tls_server_config:\n  cert_file: nope.pem\n  key_file: nope.key\n")], "--web.config.file"),
+        ]
+        for (flags, named) in cases {
+            let run = try runExporter(["--redis.url", "redis://127.0.0.1:1/0"] + flags)
+            #expect(run.status == 2, "\(flags)")
+            #expect(run.stderr.contains(named), "\(run.stderr)")
+            #expect(!run.stderr.contains("tooshort"), "no secret in the error")
+        }
+    }
+
+    @Test func noCredentialMeansLoopbackOnly() throws {
+        let refused = try runExporter(["--redis.url", "redis://127.0.0.1:1/0", "--web.listen-address", "0.0.0.0:0"])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("--web.disable-auth"))
+        #expect(refused.stderr.contains("--auth.bearer-tokens-file"))
+        let open = try ExporterProcess(["--redis.url", "redis://127.0.0.1:1/0", "--web.listen-address", "0.0.0.0:0", "--web.disable-auth"])
+        #expect(try HTTPResult.fetch("http://127.0.0.1:\(open.port)/-/healthy").status == 200)
+        #expect(open.terminate() == 0)
+    }
+
+    @Test func sighupRotatesTokensWithoutAFailedScrape() throws {
+        let h = try startRedis()
+        let dir = try SecretsDir()
+        let steady = "steady-\(UUID().uuidString)", old = "old-\(UUID().uuidString)", new = "new-\(UUID().uuidString)"
+        let file = try dir.write("tokens", "\(steady)\n\(old)\n")
+        let exporter = try start(h, ["--auth.bearer-tokens-file", file])
+        let pid = exporter.process.processIdentifier
+
+        // A scrape loop with the token that stays valid throughout, on its own thread.
+        let stop = ManagedFlag(), failures = ManagedCounter(), scrapes = ManagedCounter()
+        let loop = Thread {
+            while !stop.isSet {
+                let status = (try? exporter.get("/metrics", headers: ["Authorization: Bearer \(steady)"]).status) ?? -1
+                scrapes.add()
+                if status != 200 { failures.add() }
+            }
+        }
+        loop.start()
+        defer { stop.set() }
+
+        #expect(try exporter.get("/metrics", headers: ["Authorization: Bearer \(new)"]).status == 401)
+        try dir.write("tokens", "\(steady)\n\(new)\n")
+        kill(pid, SIGHUP)
+        try eventually(5, "new token accepted") { try exporter.get("/metrics", headers: ["Authorization: Bearer \(new)"]).status == 200 }
+        #expect(try exporter.get("/metrics", headers: ["Authorization: Bearer \(old)"]).status == 401, "the old token is gone")
+
+        // A bad new file is refused with a log line; the credentials in force stay.
+        try dir.write("tokens", "\n# nothing here\n")
+        kill(pid, SIGHUP)
+        try eventually(5, "reload refused") { exporter.stderr.text.contains("reload refused") }
+        #expect(try exporter.get("/metrics", headers: ["Authorization: Bearer \(new)"]).status == 200)
+
+        usleep(300_000)
+        stop.set()
+        while loop.isExecuting { usleep(10_000) }
+        #expect(scrapes.value > 10)
+        #expect(failures.value == 0, "\(failures.value) of \(scrapes.value) scrapes failed during the reloads")
+        try expectNoSecret([steady, old, new], in: exporter)
+    }
+
+    @Test func oversizedHeadersAndIdleClientsAreBounded() throws {
+        let h = try startRedis()
+        let exporter = try start(h, ["--web.max-connections", "20"])
+        let big = try exporter.get("/-/healthy", headers: ["X-Big: " + String(repeating: "a", count: 40_000)])
+        #expect(big.status == 431)
+        // Idle connections up to the limit do not stop the poller, and once they are gone service resumes.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        holder.arguments = ["-c", """
+            import socket, time, sys
+            socks = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(40)]
+            time.sleep(2)
+            """, String(exporter.port)]
+        try holder.run()
+        usleep(500_000)
+        let before = try h.freshJSON()
+        #expect(before.bool("redis_connected") == true, "the poller is not starved")
+        holder.waitUntilExit()
+        try eventually(10, "service after idle clients leave") { try exporter.get("/-/healthy").status == 200 }
+    }
+
+    /// Every log line so far and every response body of the exporter hold none of the secrets.
+    private func expectNoSecret(_ secrets: [String], in exporter: ExporterProcess) throws {
+        var outputs = [exporter.stderr.text, exporter.stdout.text]
+        for path in Self.protectedPaths + Self.openPaths { outputs.append((try? exporter.get(path).text) ?? "") }
+        for secret in secrets {
+            for output in outputs { #expect(!output.contains(secret), "a secret leaked") }
+        }
+    }
+
+    /// The same claims with `alg: none` and no signature.
+    static func unsigned(_ token: String) -> String {
+        let parts = token.split(separator: ".")
+        let header = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64EncodedString()
+            .replacingOccurrences(of: "=", with: "").replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        return "\(header).\(parts[1])."
+    }
+
+    /// The payload with one character changed, the signature kept.
+    static func tamper(_ token: String) -> String {
+        var parts = token.split(separator: ".").map(String.init)
+        var payload = Array(parts[1])
+        payload[payload.count / 2] = payload[payload.count / 2] == "A" ? "B" : "A"
+        parts[1] = String(payload)
+        return parts.joined(separator: ".")
+    }
+}
+
+final class ManagedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+    var isSet: Bool { lock.withLock { flag } }
+    func set() { lock.withLock { flag = true } }
+}
+
+final class ManagedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func add() { lock.withLock { count += 1 } }
+}
