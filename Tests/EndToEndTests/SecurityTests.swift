@@ -221,6 +221,44 @@ struct SecurityTests {
         try expectNoSecret([steady, old, new], in: exporter)
     }
 
+    @Test func sighupRenewsTheTLSCertificateWithoutAFailedScrape() throws {
+        let h = try startRedis()
+        let dir = try SecretsDir()
+        try dir.makePKI()
+        let config = try dir.write("web.yml", "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n")
+        let exporter = try ExporterProcess(["--redis.url", h.redis.url, "--poll.interval", "100ms", "--web.config.file", config])
+        h.exporter = exporter
+        let ca = dir.path("ca.pem")
+        try eventually(10, "ready over TLS") { try exporter.getTLS("/-/ready", ca: ca).status == 200 }
+        func servedSerial() throws -> String {
+            try dir.run("/bin/bash", ["-c", "openssl s_client -connect 127.0.0.1:\(exporter.port) </dev/null 2>/dev/null | openssl x509 -noout -serial"])
+        }
+        let before = try servedSerial()
+
+        let stop = ManagedFlag(), failures = ManagedCounter(), scrapes = ManagedCounter()
+        let loop = Thread {
+            while !stop.isSet {
+                let status = (try? exporter.getTLS("/metrics", ca: ca).status) ?? -1
+                scrapes.add()
+                if status != 200 { failures.add() }
+            }
+        }
+        loop.start()
+        defer { stop.set() }
+        // A renewed certificate from the same CA, written over the old files, then SIGHUP.
+        try dir.openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=renewed")
+        try dir.run("/usr/bin/openssl", ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                                         "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext"])
+        kill(exporter.process.processIdentifier, SIGHUP)
+        try eventually(10, "the renewed certificate served") { try servedSerial() != before }
+        usleep(500_000)
+        stop.set()
+        while loop.isExecuting { usleep(10_000) }
+        #expect(scrapes.value > 5)
+        #expect(failures.value == 0, "\(failures.value) of \(scrapes.value) scrapes failed across the certificate swap")
+        #expect(exporter.stderr.text.contains("tls settings reloaded"))
+    }
+
     @Test func oversizedHeadersAndIdleClientsAreBounded() throws {
         let h = try startRedis()
         let exporter = try start(h, ["--web.max-connections", "20"])
