@@ -10,6 +10,7 @@ public final class Credentials: Sendable {
     /// A configured hash to run bcrypt against when the user name is unknown, so that the answer
     /// takes as long as for a known user and does not reveal which users exist.
     private let decoyHash: String?
+    private let basicSuccesses = BasicAuthCache()
 
     init(
         bearerTokens: StaticBearerTokens?, jwt: JWTVerifier?, webConfig: WebConfig?,
@@ -69,7 +70,10 @@ public final class Credentials: Sendable {
             _ = verifier(password, decoyHash)
             return .invalid
         }
-        return verifier(password, hash) ? .allowed : .invalid
+        if basicSuccesses.contains(user: user, password: password, hash: hash) { return .allowed }
+        guard verifier(password, hash) else { return .invalid }
+        basicSuccesses.remember(user: user, password: password, hash: hash)
+        return .allowed
     }
 }
 

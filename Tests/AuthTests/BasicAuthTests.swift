@@ -1,3 +1,4 @@
+import HTTPServer
 import Synchronization
 import Foundation
 import Testing
@@ -48,6 +49,21 @@ struct BasicAuthTests {
         #expect(counted.authorize(authorization: Fixtures.basic("mallory", "x")) == .invalid)
         #expect(calls.count == 1)
         #expect(counted.authorize(authorization: Fixtures.basic("alice", "x")) == .allowed)
+    }
+
+    /// A correct password costs one bcrypt run, then is remembered; a wrong one is checked every time.
+    @Test func successesAreRememberedFailuresAreNot() throws {
+        let calls = CallLog()
+        let hash = try Fixtures.bcryptHash("right", in: dir)
+        let config = try dir.write("web3.yml", "basic_auth_users:\n  alice: '\(hash)'\n")
+        let counted = try Credentials.load(AuthSettings(webConfigFile: config)) { password, hash in
+            calls.record()
+            return bcryptVerify(password: password, hash: hash)
+        }
+        for _ in 0..<3 { #expect(counted.authorize(authorization: Fixtures.basic("alice", "right")) == .allowed) }
+        #expect(calls.count == 1)
+        for _ in 0..<3 { #expect(counted.authorize(authorization: Fixtures.basic("alice", "wrong")) == .invalid) }
+        #expect(calls.count == 4)
     }
 
     @Test func tlsAloneIsNotACredential() throws {
