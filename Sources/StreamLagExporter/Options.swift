@@ -97,12 +97,6 @@ struct Options: ParsableCommand {
     @Flag(name: .customLong("version"), help: "Print the version of the exporter, Swift, hiredis and libmicrohttpd")
     var version = false
 
-    /// One validation failure: the flag and what is wrong with it.
-    struct Invalid: Error, CustomStringConvertible {
-        let flag: String
-        let problem: String
-        var description: String { "invalid value for \(flag): \(problem)" }
-    }
 
     func config(environment: [String: String]) throws -> ExporterConfig {
         var c = ExporterConfig()
@@ -110,12 +104,12 @@ struct Options: ParsableCommand {
         do {
             c.redis = try RedisURL.parse(url)
         } catch {
-            throw Invalid(flag: redisURL == nil && environment["REDIS_URL"] != nil ? "REDIS_URL" : "--redis.url",
+            throw FlagError(flag: redisURL == nil && environment["REDIS_URL"] != nil ? "REDIS_URL" : "--redis.url",
                           problem: error.description)
         }
         if let file = redisPasswordFile {
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw Invalid(flag: "--redis.password-file", problem: "cannot read \(file)")
+                throw FlagError(flag: "--redis.password-file", problem: "cannot read \(file)")
             }
             var password = String(decoding: data, as: UTF8.self)
             while password.last == "\n" || password.last == "\r" { password.removeLast() }
@@ -123,39 +117,39 @@ struct Options: ParsableCommand {
         } else if c.redis.password == nil, let password = environment["REDIS_PASSWORD"], !password.isEmpty {
             c.redis.password = password
         }
-        c.redisTimeout = try duration("--redis.timeout", redisTimeout, minimum: 0.001)
+        c.redisTimeout = try FlagValues.duration("--redis.timeout", redisTimeout, minimum: 0.001)
         let streamList = streams ?? environment["EVENT_STREAMS"] ?? "events:chat,events:ticket,events:remote"
-        c.streams = Self.list(streamList).map { Array($0.utf8) }
+        c.streams = FlagValues.list(streamList).map { Array($0.utf8) }
         c.streamPatterns = streamPatterns
         if let empty = streamPatterns.first(where: \.isEmpty) {
-            throw Invalid(flag: "--streams.pattern", problem: "'\(empty)' is empty")
+            throw FlagError(flag: "--streams.pattern", problem: "'\(empty)' is empty")
         }
-        c.discoveryInterval = try duration("--streams.discovery-interval", discoveryInterval, minimum: 0.01)
-        guard streamsMax >= 1 else { throw Invalid(flag: "--streams.max", problem: "must be at least 1") }
+        c.discoveryInterval = try FlagValues.duration("--streams.discovery-interval", discoveryInterval, minimum: 0.01)
+        guard streamsMax >= 1 else { throw FlagError(flag: "--streams.max", problem: "must be at least 1") }
         c.maxStreams = streamsMax
         let groupList = consumerGroup ?? environment["EVENT_TRANSPORT_CONSUMER_GROUP"] ?? "signalr-consumers"
-        let groups = Self.list(groupList)
+        let groups = FlagValues.list(groupList)
         if groups.contains("*") {
             c.groups = nil
         } else {
-            guard !groups.isEmpty else { throw Invalid(flag: "--consumer-group", problem: "no group named") }
+            guard !groups.isEmpty else { throw FlagError(flag: "--consumer-group", problem: "no group named") }
             c.groups = groups.map { Array($0.utf8) }
         }
-        c.pollInterval = try duration("--poll.interval", pollInterval, minimum: 0.01)
-        guard degradedThreshold >= 0 else { throw Invalid(flag: "--lag.degraded-threshold", problem: "must not be negative") }
+        c.pollInterval = try FlagValues.duration("--poll.interval", pollInterval, minimum: 0.01)
+        guard degradedThreshold >= 0 else { throw FlagError(flag: "--lag.degraded-threshold", problem: "must not be negative") }
         guard unhealthyThreshold >= degradedThreshold else {
-            throw Invalid(flag: "--lag.unhealthy-threshold", problem: "must be at least --lag.degraded-threshold (\(degradedThreshold))")
+            throw FlagError(flag: "--lag.unhealthy-threshold", problem: "must be at least --lag.degraded-threshold (\(degradedThreshold))")
         }
         c.thresholds = Thresholds(degraded: degradedThreshold, unhealthy: unhealthyThreshold)
-        guard lagCountLimit >= 1 else { throw Invalid(flag: "--lag.count-limit", problem: "must be at least 1") }
+        guard lagCountLimit >= 1 else { throw FlagError(flag: "--lag.count-limit", problem: "must be at least 1") }
         c.lagCountLimit = lagCountLimit
-        c.stallAfter = try duration("--lag.stall-after", stallAfter, minimum: 0)
-        guard maxConsumers >= 0 else { throw Invalid(flag: "--consumers.max-per-group", problem: "must not be negative") }
+        c.stallAfter = try FlagValues.duration("--lag.stall-after", stallAfter, minimum: 0)
+        guard maxConsumers >= 0 else { throw FlagError(flag: "--consumers.max-per-group", problem: "must not be negative") }
         c.maxConsumersPerGroup = maxConsumers
         if !listenAddresses.isEmpty {
             c.listenAddresses = try listenAddresses.map { text in
                 guard let address = ListenAddress.parse(text) else {
-                    throw Invalid(flag: "--web.listen-address", problem: "'\(text)' is not host:port")
+                    throw FlagError(flag: "--web.listen-address", problem: "'\(text)' is not host:port")
                 }
                 return address
             }
@@ -163,18 +157,18 @@ struct Options: ParsableCommand {
         guard telemetryPath.hasPrefix("/"), !telemetryPath.hasPrefix("/api/"), telemetryPath != "/",
               telemetryPath != "/-/healthy", telemetryPath != "/-/ready"
         else {
-            throw Invalid(flag: "--web.telemetry-path", problem: "'\(telemetryPath)' must start with / and not be a path the exporter already serves")
+            throw FlagError(flag: "--web.telemetry-path", problem: "'\(telemetryPath)' must start with / and not be a path the exporter already serves")
         }
         c.telemetryPath = telemetryPath
         guard (1...1_000_000).contains(maxConnections) else {
-            throw Invalid(flag: "--web.max-connections", problem: "must be from 1 to 1000000")
+            throw FlagError(flag: "--web.max-connections", problem: "must be from 1 to 1000000")
         }
         c.maxConnections = maxConnections
         guard Logger.Level(flag: logLevel) != nil else {
-            throw Invalid(flag: "--log.level", problem: "'\(logLevel)' is not debug, info, warn or error")
+            throw FlagError(flag: "--log.level", problem: "'\(logLevel)' is not debug, info, warn or error")
         }
         guard LineLogHandler.Format(rawValue: logFormat) != nil else {
-            throw Invalid(flag: "--log.format", problem: "'\(logFormat)' is not logfmt or json")
+            throw FlagError(flag: "--log.format", problem: "'\(logFormat)' is not logfmt or json")
         }
         return c
     }
@@ -185,19 +179,5 @@ struct Options: ParsableCommand {
             bearerTokensFile: bearerTokensFile, jwtHMACSecretFile: jwtHMACSecretFile,
             jwtPublicKeyFile: jwtPublicKeyFile, jwtJWKSFile: jwtJWKSFile, jwtIssuer: jwtIssuer,
             jwtAudience: jwtAudience, webConfigFile: webConfigFile)
-    }
-
-    private func duration(_ flag: String, _ text: String, minimum: Double) throws -> Double {
-        guard let seconds = DurationParser.seconds(text) else {
-            throw Invalid(flag: flag, problem: "'\(text)' is not a duration such as 500ms, 5s or 1m30s")
-        }
-        guard seconds >= minimum else {
-            throw Invalid(flag: flag, problem: "'\(text)' is shorter than \(DurationParser.format(minimum))")
-        }
-        return seconds
-    }
-
-    static func list(_ text: String) -> [String] {
-        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 }

@@ -59,78 +59,58 @@ struct TrafficOptions: ParsableCommand {
     @Option(name: .customLong("payload-bytes"), help: "Size of each entry's payload field")
     var payloadBytes = 64
 
-    /// One validation failure: the flag and what is wrong with it.
-    struct Invalid: Error, CustomStringConvertible {
-        let flag: String
-        let problem: String
-        var description: String { "invalid value for \(flag): \(problem)" }
-    }
 
     func config() throws -> TrafficConfig {
         let endpoint: RedisEndpoint
         do {
             endpoint = try RedisURL.parse(redisURL)
         } catch {
-            throw Invalid(flag: "--redis.url", problem: error.description)
+            throw FlagError(flag: "--redis.url", problem: error.description)
         }
-        let streamList = Self.list(streams)
-        guard !streamList.isEmpty else { throw Invalid(flag: "--streams", problem: "no stream named") }
+        let streamList = FlagValues.list(streams)
+        guard !streamList.isEmpty else { throw FlagError(flag: "--streams", problem: "no stream named") }
         guard Set(streamList).count == streamList.count else {
-            throw Invalid(flag: "--streams", problem: "a stream is named twice")
+            throw FlagError(flag: "--streams", problem: "a stream is named twice")
         }
         let group = consumerGroup.trimmingCharacters(in: .whitespaces)
         guard !group.isEmpty, !group.contains(",") else {
-            throw Invalid(flag: "--consumer-group", problem: "'\(consumerGroup)' must be one group name")
+            throw FlagError(flag: "--consumer-group", problem: "'\(consumerGroup)' must be one group name")
         }
         // Upper bounds keep a typo from turning into a flood that takes Redis' memory.
         guard produceRate.isFinite, (0...1_000_000).contains(produceRate) else {
-            throw Invalid(flag: "--produce-rate", problem: "\(produceRate) is not from 0 to 1000000")
+            throw FlagError(flag: "--produce-rate", problem: "\(produceRate) is not from 0 to 1000000")
         }
         guard consumeRate.isFinite, (0...1_000_000).contains(consumeRate) else {
-            throw Invalid(flag: "--consume-rate", problem: "\(consumeRate) is not from 0 to 1000000")
+            throw FlagError(flag: "--consume-rate", problem: "\(consumeRate) is not from 0 to 1000000")
         }
         guard (1...1000).contains(consumers) else {
-            throw Invalid(flag: "--consumers", problem: "\(consumers) is not from 1 to 1000")
+            throw FlagError(flag: "--consumers", problem: "\(consumers) is not from 1 to 1000")
         }
         guard ackRatio.isFinite, (0...1).contains(ackRatio) else {
-            throw Invalid(flag: "--ack-ratio", problem: "\(ackRatio) is not from 0 to 1")
+            throw FlagError(flag: "--ack-ratio", problem: "\(ackRatio) is not from 0 to 1")
         }
-        let stalled = Self.list(stall ?? "")
+        let stalled = FlagValues.list(stall ?? "")
         if let unknown = stalled.first(where: { !streamList.contains($0) }) {
-            throw Invalid(flag: "--stall", problem: "'\(unknown)' is not one of --streams")
+            throw FlagError(flag: "--stall", problem: "'\(unknown)' is not one of --streams")
         }
-        guard maxlen >= 0 else { throw Invalid(flag: "--maxlen", problem: "must not be negative") }
+        guard maxlen >= 0 else { throw FlagError(flag: "--maxlen", problem: "must not be negative") }
         guard (0...1_048_576).contains(payloadBytes) else {
-            throw Invalid(flag: "--payload-bytes", problem: "\(payloadBytes) is not from 0 to 1048576")
+            throw FlagError(flag: "--payload-bytes", problem: "\(payloadBytes) is not from 0 to 1048576")
         }
         return TrafficConfig(
             redis: endpoint,
-            redisTimeout: try Self.duration("--redis.timeout", redisTimeout, minimum: 0.001),
+            redisTimeout: try FlagValues.duration("--redis.timeout", redisTimeout, minimum: 0.001),
             streams: streamList,
             group: group,
             produceRate: produceRate,
             consumeRate: consumeRate,
-            consumePeriod: try Self.duration("--consume-period", consumePeriod, minimum: 1),
+            consumePeriod: try FlagValues.duration("--consume-period", consumePeriod, minimum: 1),
             consumers: (1...consumers).map { "instance-\($0)" },
             ackRatio: ackRatio,
             stalled: Set(stalled),
-            stallAfter: try Self.duration("--stall-after", stallAfter, minimum: 0),
-            duration: try duration.map { try Self.duration("--duration", $0, minimum: 0.001) },
+            stallAfter: try FlagValues.duration("--stall-after", stallAfter, minimum: 0),
+            duration: try duration.map { try FlagValues.duration("--duration", $0, minimum: 0.001) },
             maxLength: maxlen,
             payloadBytes: payloadBytes)
-    }
-
-    private static func duration(_ flag: String, _ text: String, minimum: Double) throws -> Double {
-        guard let seconds = DurationParser.seconds(text) else {
-            throw Invalid(flag: flag, problem: "'\(text)' is not a duration such as 500ms, 5s or 1m30s")
-        }
-        guard seconds >= minimum else {
-            throw Invalid(flag: flag, problem: "'\(text)' is shorter than \(DurationParser.format(minimum))")
-        }
-        return seconds
-    }
-
-    static func list(_ text: String) -> [String] {
-        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 }

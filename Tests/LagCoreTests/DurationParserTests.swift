@@ -49,3 +49,21 @@ struct DurationParserLimitTests {
         }
     }
 }
+
+@Suite("FlagValues")
+struct FlagValuesTests {
+    @Test func durationNamesTheFlag() throws {
+        #expect(try FlagValues.duration("--poll.interval", "1m30s", minimum: 0.01) == 90)
+        #expect(throws: FlagError(flag: "--poll.interval", problem: "'5x' is not a duration such as 500ms, 5s or 1m30s")) {
+            try FlagValues.duration("--poll.interval", "5x", minimum: 0.01)
+        }
+        #expect(throws: FlagError(flag: "--poll.interval", problem: "'1ms' is shorter than 10ms")) {
+            try FlagValues.duration("--poll.interval", "1ms", minimum: 0.01)
+        }
+    }
+
+    @Test func listTrimsAndDropsEmptyItems() {
+        #expect(FlagValues.list(" a, b ,,c ") == ["a", "b", "c"])
+        #expect(FlagValues.list("") == [])
+    }
+}

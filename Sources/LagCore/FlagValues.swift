@@ -1,0 +1,31 @@
+/// One bad flag value: the flag and what is wrong with it. Both executables exit 2 with its text.
+public struct FlagError: Error, Equatable, CustomStringConvertible {
+    public let flag: String
+    public let problem: String
+
+    public init(flag: String, problem: String) {
+        self.flag = flag
+        self.problem = problem
+    }
+
+    public var description: String { "invalid value for \(flag): \(problem)" }
+}
+
+/// Flag value parsing shared by `stream-lag-exporter` and `stream-lag-traffic`.
+public enum FlagValues {
+    /// A duration of at least `minimum` seconds, or an error naming `flag`.
+    public static func duration(_ flag: String, _ text: String, minimum: Double) throws(FlagError) -> Double {
+        guard let seconds = DurationParser.seconds(text) else {
+            throw FlagError(flag: flag, problem: "'\(text)' is not a duration such as 500ms, 5s or 1m30s")
+        }
+        guard seconds >= minimum else {
+            throw FlagError(flag: flag, problem: "'\(text)' is shorter than \(DurationParser.format(minimum))")
+        }
+        return seconds
+    }
+
+    /// A comma-separated list, items trimmed, empty items dropped.
+    public static func list(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+}
