@@ -34,10 +34,12 @@ struct CommandLineTests {
                      "--streams.discovery-interval", "--streams.max", "--consumer-group", "--poll.interval",
                      "--lag.degraded-threshold", "--lag.unhealthy-threshold", "--lag.count-limit", "--lag.stall-after",
                      "--consumers.max-per-group", "--web.listen-address", "--web.telemetry-path", "--log.level",
-                     "--log.format", "--version"] {
+                     "--log.format", "--version", "--web.max-connections", "--web.config.file", "--web.disable-auth",
+                     "--auth.bearer-tokens-file", "--auth.jwt.hmac-secret-file", "--auth.jwt.public-key-file",
+                     "--auth.jwt.jwks-file", "--auth.jwt.issuer", "--auth.jwt.audience"] {
             #expect(run.stdout.contains(flag), "--help lacks \(flag)")
         }
-        for defaultValue in ["redis://localhost:6380/0", "signalr-consumers", "127.0.0.1:9840", "5s", "5m", "10000"] {
+        for defaultValue in ["redis://localhost:6380/0", "signalr-consumers", "127.0.0.1:9840", "5s", "5m", "10000", "512"] {
             #expect(run.stdout.contains(defaultValue), "--help lacks default \(defaultValue)")
         }
     }
