@@ -35,6 +35,7 @@ missing_tools() {
   if command -v pkg-config >/dev/null 2>&1; then
     pkg-config --exists hiredis || echo libhiredis-dev
     pkg-config --exists libmicrohttpd || echo libmicrohttpd-dev
+    pkg-config --exists zlib || echo zlib1g-dev
   fi
 }
 
@@ -47,7 +48,7 @@ if [ -n "$(missing_tools)" ]; then
   fi
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q \
-    libhiredis-dev libmicrohttpd-dev redis-server pkg-config curl python3
+    libhiredis-dev libmicrohttpd-dev zlib1g-dev redis-server pkg-config curl python3
 fi
 if ! command -v swift >/dev/null 2>&1; then
   echo "demo: swift is not on PATH; install a Swift 6 toolchain from swift.org first" >&2

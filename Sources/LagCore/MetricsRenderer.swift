@@ -14,12 +14,22 @@ public struct BuildInfo: Sendable, Equatable {
 
 /// Renders Prometheus text format 0.0.4 from a snapshot and the exporter's status.
 public enum MetricsRenderer {
-    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+    public static let contentType = ExpositionFormat.text.contentType
+
+    /// A whole `/metrics` body: the snapshot's families when there is a current snapshot (pass nil
+    /// when the data is stale or the last poll failed), then the exporter's own families.
+    public static func render(snapshot: Snapshot?, status: ExporterStatus, build: BuildInfo,
+                              process: ProcessStats?, format: ExpositionFormat) -> String {
+        var body = snapshot.map { snapshotFamilies($0, format: format) } ?? ""
+        body += exporterFamilies(status, redisUp: snapshot != nil, build: build, process: process, format: format)
+        if format == .openMetrics { body += "# EOF\n" }
+        return body
+    }
 
     /// The snapshot's families (lag, pending, streams...). Empty when there is no snapshot.
-    public static func snapshotFamilies(_ snapshot: Snapshot) -> String {
+    public static func snapshotFamilies(_ snapshot: Snapshot, format: ExpositionFormat = .text) -> String {
         let groups = snapshot.streams.flatMap { stream in stream.groups.filter(\.exists).map { (stream, $0) } }
-        var w = TextWriter(capacity: 256 + groups.count * 1200)
+        var w = TextWriter(capacity: 256 + groups.count * 1200, format: format)
         func labels(_ s: StreamState, _ g: GroupState) -> [(String, String)] {
             [("stream", s.name.display), ("consumer_group", g.name.display)]
         }
@@ -88,13 +98,13 @@ public enum MetricsRenderer {
 
     /// The exporter's own families, `event_redis_up`, build info and `process_*`.
     public static func exporterFamilies(_ status: ExporterStatus, redisUp: Bool, build: BuildInfo,
-                                        process: ProcessStats?) -> String {
-        var w = TextWriter()
+                                        process: ProcessStats?, format: ExpositionFormat = .text) -> String {
+        var w = TextWriter(format: format)
         w.family("event_redis_up", "gauge", "1 when the last poll of Redis succeeded.")
         w.sample("event_redis_up", redisUp ? 1 : 0)
         w.family("event_exporter_poll_duration_seconds", "histogram", "Duration of polls of Redis.")
         for (bound, count) in status.pollDurations.cumulative {
-            w.sample("event_exporter_poll_duration_seconds_bucket", [("le", TextWriter.format(bound))], count)
+            w.sample("event_exporter_poll_duration_seconds_bucket", [("le", w.bound(bound))], count)
         }
         w.sample("event_exporter_poll_duration_seconds_sum", status.pollDurations.sum)
         w.sample("event_exporter_poll_duration_seconds_count", status.pollDurations.count)

@@ -3,11 +3,25 @@ import Foundation
 /// Writes Prometheus text exposition 0.0.4: HELP/TYPE once per family, escaped labels.
 struct TextWriter {
     private(set) var out: String = ""
+    let format: ExpositionFormat
 
-    init(capacity: Int = 4096) { out.reserveCapacity(capacity) }
+    init(capacity: Int = 4096, format: ExpositionFormat = .text) {
+        self.format = format
+        out.reserveCapacity(capacity)
+    }
 
     mutating func family(_ name: String, _ type: String, _ help: String) {
-        out += "# HELP \(name) \(Self.escapeHelp(help))\n# TYPE \(name) \(type)\n"
+        // OpenMetrics names a counter family without the `_total` its samples carry.
+        var family = name
+        if format == .openMetrics, type == "counter", family.hasSuffix("_total") { family.removeLast(6) }
+        out += "# HELP \(family) \(Self.escapeHelp(help))\n# TYPE \(family) \(type)\n"
+    }
+
+    /// A histogram bucket bound: OpenMetrics wants canonical floats (`1.0`, `+Inf`).
+    func bound(_ v: Double) -> String {
+        let text = Self.format(v)
+        guard format == .openMetrics, v.isFinite, !text.contains("."), !text.contains("e") else { return text }
+        return text + ".0"
     }
 
     mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {

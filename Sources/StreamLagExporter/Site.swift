@@ -9,26 +9,14 @@ import Synchronization
 private final class Published: Sendable {
     let snapshot: Snapshot?
     let status: ExporterStatus
-    /// Snapshot and exporter families; nil when the last poll failed.
-    let fullMetrics: PreparedResponse?
-    /// Only the exporter's own families, with `event_redis_up 0`: served when data is stale.
-    let ownMetrics: PreparedResponse
+    let metrics: MetricsBodies
     let consumerLag: PreparedResponse?
     let streams: PreparedResponse?
 
     init(snapshot: Snapshot?, status: ExporterStatus, build: BuildInfo) {
         self.snapshot = snapshot
         self.status = status
-        let process = ProcessStats.current()
-        let own = MetricsRenderer.exporterFamilies(status, redisUp: false, build: build, process: process)
-        ownMetrics = PreparedResponse(text: own, contentType: MetricsRenderer.contentType)
-        if status.redisUp, let snapshot {
-            let full = MetricsRenderer.snapshotFamilies(snapshot)
-                + MetricsRenderer.exporterFamilies(status, redisUp: true, build: build, process: process)
-            fullMetrics = PreparedResponse(text: full, contentType: MetricsRenderer.contentType)
-        } else {
-            fullMetrics = nil
-        }
+        metrics = MetricsBodies(current: status.redisUp ? snapshot : nil, status: status, build: build)
         if let snapshot {
             let stale = !status.redisUp
             consumerLag = PreparedResponse(
@@ -125,11 +113,13 @@ final class Site: HTTPHandler {
         let published = current.withLock { $0 }
         switch route {
         case .metrics:
-            if let full = published.fullMetrics, let snapshot = published.snapshot,
-               Date().timeIntervalSince1970 - snapshot.collectedAt <= config.staleAfter {
-                return HTTPReply(status: 200, response: full)
-            }
-            return HTTPReply(status: 200, response: published.ownMetrics)
+            // Lag figures only while the snapshot is fresh: no frozen values after 3 intervals.
+            let fresh = published.snapshot.map { Date().timeIntervalSince1970 - $0.collectedAt <= config.staleAfter } ?? false
+            let variant = MetricsBodies.Variant(
+                format: ExpositionFormat.negotiate(accept: request.header("Accept")),
+                gzip: HeaderList.allowsGzip(request.header("Accept-Encoding")),
+                current: fresh && published.metrics.hasCurrent)
+            return HTTPReply(status: 200, response: published.metrics.response(variant))
         case .consumerLag:
             return published.consumerLag.map { HTTPReply(status: 200, response: $0) } ?? HTTPReply(status: 503, response: noData)
         case .streams:

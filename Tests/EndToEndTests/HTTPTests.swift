@@ -37,6 +37,18 @@ struct HTTPTests {
                 #expect(try bad.json().string("error") != nil)
             }
         }
+        // OpenMetrics when asked for, gzip when allowed: the same figures, rendered once a poll.
+        let plain = try exporter.get("/custom-metrics")
+        let om = try exporter.get("/custom-metrics", headers: ["Accept: application/openmetrics-text;version=1.0.0,text/plain;q=0.5"])
+        #expect(om.header("content-type") == "application/openmetrics-text; version=1.0.0; charset=utf-8")
+        #expect(om.text.hasSuffix("# EOF\n"))
+        #expect(om.text.contains("# TYPE event_exporter_polls counter\n"))
+        #expect(om.header("vary") == "Accept, Accept-Encoding")
+        let gz = try exporter.get("/custom-metrics", curl: ["--compressed"])
+        #expect(gz.header("content-encoding") == "gzip")
+        #expect(Int(gz.header("content-length") ?? "") ?? .max < plain.body.count / 3)
+        #expect(gz.text == plain.text, "gzip decodes to the same body")
+
         let missing = try exporter.get("/metrics")
         #expect(missing.status == 404, "the telemetry path moved")
         #expect(try missing.json().string("error") != nil)

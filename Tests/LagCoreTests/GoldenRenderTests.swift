@@ -28,6 +28,17 @@ struct GoldenRenderTests {
                          MetricsRenderer.exporterFamilies(status, redisUp: false, build: GoldenSnapshot.build, process: nil))
     }
 
+    @Test("metrics.om: the same body as OpenMetrics 1.0.0, ending in # EOF")
+    func metricsOpenMetrics() throws {
+        let body = MetricsRenderer.render(snapshot: Self.snapshot, status: GoldenSnapshot.status, build: GoldenSnapshot.build,
+                                          process: GoldenSnapshot.process, format: .openMetrics)
+        try expectGolden("metrics.om", body)
+        // The text format's body and this one differ only in counter family names, bucket
+        // bounds and the trailer.
+        #expect(MetricsRenderer.render(snapshot: Self.snapshot, status: GoldenSnapshot.status, build: GoldenSnapshot.build,
+                                       process: GoldenSnapshot.process, format: .text) == Self.metrics)
+    }
+
     @Test("consumer-lag.json")
     func consumerLag() throws {
         try expectGolden("consumer-lag.json", JSONRenderer.consumerLag(Self.snapshot, redisConnected: true, stale: false))

@@ -1,0 +1,54 @@
+import HTTPServer
+import LagCore
+import Synchronization
+
+/// The `/metrics` answers of one publication. Each variant (text or OpenMetrics, plain or gzip,
+/// current data or only the exporter's own families) is rendered and compressed at most once,
+/// when first asked for, then handed out as the same prepared response to every request.
+final class MetricsBodies: Sendable {
+    struct Variant: Hashable {
+        var format: ExpositionFormat
+        var gzip: Bool
+        /// False: only the exporter's own families and `event_redis_up 0` (stale data).
+        var current: Bool
+    }
+
+    /// The snapshot whose lag figures may be served, nil when the last poll failed.
+    private let current: Snapshot?
+    private let status: ExporterStatus
+    private let build: BuildInfo
+    private let process: ProcessStats?
+    private let made = Mutex<[Variant: PreparedResponse]>([:])
+
+    init(current: Snapshot?, status: ExporterStatus, build: BuildInfo) {
+        self.current = current
+        self.status = status
+        self.build = build
+        process = ProcessStats.current()
+        // The plain text body is made now, so that the first scrape after a poll waits for nothing.
+        _ = response(Variant(format: .text, gzip: false, current: current != nil))
+    }
+
+    var hasCurrent: Bool { current != nil }
+
+    func response(_ wanted: Variant) -> PreparedResponse {
+        let variant = Variant(format: wanted.format, gzip: wanted.gzip, current: wanted.current && current != nil)
+        return made.withLock { made in
+            if let ready = made[variant] { return ready }
+            let body = Array(MetricsRenderer.render(
+                snapshot: variant.current ? current : nil, status: status, build: build,
+                process: process, format: variant.format).utf8)
+            var headers: [(name: String, value: String)] = [
+                ("Content-Type", variant.format.contentType), ("Vary", "Accept, Accept-Encoding"),
+            ]
+            var payload = body
+            if variant.gzip, let compressed = gzip(body) {
+                payload = compressed
+                headers.append(("Content-Encoding", "gzip"))
+            }
+            let response = PreparedResponse(body: payload, headers: headers)
+            made[variant] = response
+            return response
+        }
+    }
+}
