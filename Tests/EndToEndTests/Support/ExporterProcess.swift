@@ -3,15 +3,20 @@ import Synchronization
 
 /// Where the built executables are: `STREAM_LAG_BIN_DIR`, else this package's `.build/debug`.
 enum Binaries {
-    static let directory: URL = {
-        if let dir = ProcessInfo.processInfo.environment["STREAM_LAG_BIN_DIR"], !dir.isEmpty {
-            return URL(fileURLWithPath: dir)
-        }
+    /// The folder holding Package.swift.
+    static let packageRoot: URL = {
         var url = URL(fileURLWithPath: #filePath)
         while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
             url.deleteLastPathComponent()
         }
-        return url.appendingPathComponent(".build/debug")
+        return url
+    }()
+
+    static let directory: URL = {
+        if let dir = ProcessInfo.processInfo.environment["STREAM_LAG_BIN_DIR"], !dir.isEmpty {
+            return URL(fileURLWithPath: dir)
+        }
+        return packageRoot.appendingPathComponent(".build/debug")
     }()
 
     static var exporter: URL { directory.appendingPathComponent("stream-lag-exporter") }
