@@ -10,22 +10,33 @@ public final class PreparedResponse: @unchecked Sendable {
     public let bodySize: Int
 
     /// Copies `body` once into memory that MHD frees when its last user is done.
-    public init(body: [UInt8], headers: [(name: String, value: String)]) {
-        let size = body.count
-        let buffer = malloc(max(size, 1))!
-        body.withUnsafeBytes { raw in
-            if let base = raw.baseAddress { buffer.copyMemory(from: base, byteCount: size) }
-        }
-        // rawValue 1 is MHD_RESPMEM_MUST_FREE: MHD calls free() on the buffer when done.
-        pointer = MHD_create_response_from_buffer(size, buffer, MHD_ResponseMemoryMode(rawValue: 1)!)!
-        bodySize = size
-        for header in headers {
-            _ = MHD_add_response_header(pointer, header.name, header.value)
+    public convenience init(body: [UInt8], headers: [(name: String, value: String)]) {
+        self.init(byteCount: body.count, headers: headers) { buffer in
+            body.withUnsafeBytes { buffer.copyMemory(from: $0) }
         }
     }
 
+    /// Copies a string's UTF-8 straight from its storage: a 15 MB metrics body is not first
+    /// copied into an intermediate array.
     public convenience init(text: String, contentType: String, headers: [(name: String, value: String)] = []) {
-        self.init(body: Array(text.utf8), headers: [("Content-Type", contentType)] + headers)
+        var text = text
+        text.makeContiguousUTF8()
+        let utf8 = text.utf8
+        self.init(byteCount: utf8.count, headers: [("Content-Type", contentType)] + headers) { buffer in
+            _ = utf8.withContiguousStorageIfAvailable { buffer.copyMemory(from: UnsafeRawBufferPointer($0)) }
+        }
+    }
+
+    private init(byteCount: Int, headers: [(name: String, value: String)],
+                 fill: (UnsafeMutableRawBufferPointer) -> Void) {
+        let buffer = malloc(max(byteCount, 1))!
+        fill(UnsafeMutableRawBufferPointer(start: buffer, count: byteCount))
+        // rawValue 1 is MHD_RESPMEM_MUST_FREE: MHD calls free() on the buffer when done.
+        pointer = MHD_create_response_from_buffer(byteCount, buffer, MHD_ResponseMemoryMode(rawValue: 1)!)!
+        bodySize = byteCount
+        for header in headers {
+            _ = MHD_add_response_header(pointer, header.name, header.value)
+        }
     }
 
     deinit { MHD_destroy_response(pointer) }

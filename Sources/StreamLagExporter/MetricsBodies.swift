@@ -35,18 +35,17 @@ final class MetricsBodies: Sendable {
         let variant = Variant(format: wanted.format, gzip: wanted.gzip, current: wanted.current && current != nil)
         return made.withLock { made in
             if let ready = made[variant] { return ready }
-            let body = Array(MetricsRenderer.render(
+            let body = MetricsRenderer.render(
                 snapshot: variant.current ? current : nil, status: status, build: build,
-                process: process, format: variant.format).utf8)
-            var headers: [(name: String, value: String)] = [
-                ("Content-Type", variant.format.contentType), ("Vary", "Accept, Accept-Encoding"),
-            ]
-            var payload = body
-            if variant.gzip, let compressed = gzip(body) {
-                payload = compressed
-                headers.append(("Content-Encoding", "gzip"))
+                process: process, format: variant.format)
+            var headers: [(name: String, value: String)] = [("Vary", "Accept, Accept-Encoding")]
+            let response: PreparedResponse
+            if variant.gzip, let compressed = gzip(Array(body.utf8)) {
+                headers += [("Content-Type", variant.format.contentType), ("Content-Encoding", "gzip")]
+                response = PreparedResponse(body: compressed, headers: headers)
+            } else {
+                response = PreparedResponse(text: body, contentType: variant.format.contentType, headers: headers)
             }
-            let response = PreparedResponse(body: payload, headers: headers)
             made[variant] = response
             return response
         }
