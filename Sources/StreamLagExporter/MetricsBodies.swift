@@ -4,7 +4,8 @@ import Synchronization
 
 /// The `/metrics` answers of one publication. Each variant (text or OpenMetrics, plain or gzip,
 /// current data or only the exporter's own families) is rendered and compressed at most once,
-/// when first asked for, then handed out as the same prepared response to every request.
+/// then handed out as the same prepared response to every request: the two that clients use
+/// at publish time, the others when first asked for.
 final class MetricsBodies: Sendable {
     struct Variant: Hashable {
         var format: ExpositionFormat
@@ -25,8 +26,10 @@ final class MetricsBodies: Sendable {
         self.status = status
         self.build = build
         process = ProcessStats.current()
-        // The plain text body is made now, so that the first scrape after a poll waits for nothing.
+        // What clients actually ask for is made now, on the poller thread, so that a scrape never
+        // renders: plain text (curl, people) and gzip'ed OpenMetrics (Prometheus' default).
         _ = response(Variant(format: .text, gzip: false, current: current != nil))
+        _ = response(Variant(format: .openMetrics, gzip: true, current: current != nil))
     }
 
     var hasCurrent: Bool { current != nil }
