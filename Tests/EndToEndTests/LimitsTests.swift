@@ -57,8 +57,9 @@ struct LimitsTests {
                 slowest = max(slowest, Date().timeIntervalSince(started))
             }
         }
-        // Each request is a local curl; a poll stuck on Redis for up to 3 s must not show here.
-        #expect(slowest < 1.0, "slowest response \(slowest)s while Redis was frozen")
+        // Each request is a local curl (process start included, on a busy machine); a handler
+        // that waited for the poll stuck on Redis would take close to the 3 s timeout.
+        #expect(slowest < 1.5, "slowest response \(slowest)s while Redis was frozen")
         h.redis.resume()
         let after = try h.freshJSON()
         #expect(after.bool("redis_connected") == true)
