@@ -46,14 +46,11 @@ public struct Snapshot: Sendable {
     public var redisTimeMs: Int64
     /// Every monitored stream, sorted by key bytes.
     public var streams: [StreamState]
-    /// Discovered streams left out because of `--streams.max`.
-    public var streamsDropped: Int
 
-    public init(collectedAt: Double, redisTimeMs: Int64, streams: [StreamState], streamsDropped: Int = 0) {
+    public init(collectedAt: Double, redisTimeMs: Int64, streams: [StreamState]) {
         self.collectedAt = collectedAt
         self.redisTimeMs = redisTimeMs
         self.streams = streams
-        self.streamsDropped = streamsDropped
     }
 
     public var totalLag: Int { streams.reduce(0) { $0 + $1.lag } }

@@ -94,8 +94,6 @@ private struct Loop {
             let (snapshot, stats) = try collector.poll(
                 fixed: fixed, discovered: discovered, via: redis,
                 wallClock: { Date().timeIntervalSince1970 })
-            var published = snapshot
-            published.streamsDropped = discoveredDropped
             for (reason, count) in stats.skipped { status.pollErrors[reason, default: 0] += count }
             status.lastRoundTrips = stats.roundTrips
             status.lastCommands = stats.commands
@@ -104,7 +102,7 @@ private struct Loop {
             status.redisUp = true
             status.lastError = nil
             status.lastSuccessAt = snapshot.collectedAt
-            lastGood = published
+            lastGood = snapshot
             if failures > 0 { logger.info("redis reachable again", metadata: ["redis.address": "\(config.redis.description)"]) }
             failures = 0
             return true

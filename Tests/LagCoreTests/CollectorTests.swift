@@ -84,7 +84,6 @@ struct CollectorTests {
                 consumerCount: 2)])])
         #expect(snapshot.redisTimeMs == now)
         #expect(snapshot.collectedAt == Self.wallClock)
-        #expect(snapshot.streamsDropped == 0)
         var expected = PollStats()
         expected.roundTrips = 2
         expected.commands = 4
