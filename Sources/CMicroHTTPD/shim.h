@@ -15,8 +15,7 @@
 
 /* Starts a daemon that binds `addr`, or (listen_fd >= 0) that accepts on a socket that is already
    listening. The optional parts go through MHD_OPTION_ARRAY so that an absent one is not passed
-   at all: MHD refuses HTTPS options without MHD_USE_TLS, and an explicit
-   LISTENING_ADDRESS_REUSE of 0 would turn off the SO_REUSEADDR it sets by default.
+   at all: MHD refuses HTTPS options without MHD_USE_TLS.
    MHD keeps the TLS string pointers (NUL-terminated PEM, or NULL): the caller owns them until
    MHD_stop_daemon has returned. */
 static inline struct MHD_Daemon *slx_mhd_start(unsigned int flags,
@@ -29,7 +28,6 @@ static inline struct MHD_Daemon *slx_mhd_start(unsigned int flags,
                                                unsigned int connection_timeout,
                                                size_t connection_memory_limit,
                                                unsigned int thread_pool_size,
-                                               int reuse_address,
                                                const char *tls_key_pem,
                                                const char *tls_cert_pem,
                                                const char *tls_trust_pem) {
@@ -45,12 +43,6 @@ static inline struct MHD_Daemon *slx_mhd_start(unsigned int flags,
         extra[n].value = 0;
         extra[n].ptr_value = (void *)addr;
         n++;
-        if (reuse_address) {
-            extra[n].option = MHD_OPTION_LISTENING_ADDRESS_REUSE;
-            extra[n].value = 1;
-            extra[n].ptr_value = NULL;
-            n++;
-        }
     }
     if (tls_key_pem != NULL && tls_cert_pem != NULL) {
         extra[n].option = MHD_OPTION_HTTPS_MEM_KEY;

@@ -45,12 +45,8 @@ public final class HTTPServer: @unchecked Sendable {
     ///   - tls: serve HTTPS with this key pair; with a client certificate mode other than
     ///     `.none`, a certificate is requested in the handshake and the mode is enforced before
     ///     the handler is called (403, `{"error":"client certificate required"}`).
-    ///   - reuseAddress: set SO_REUSEPORT, so that another server with `reuseAddress` can bind
-    ///     the same address while this one still serves. Both servers must set it. Prefer
-    ///     `init(takingOverFrom:...)` for a replacement: when the old server closes its socket,
-    ///     the kernel resets connections still queued on it.
     public convenience init(host: String, port: Int, handler: any HTTPHandler, limits: HTTPLimits = HTTPLimits(),
-                            tls: TLSSettings? = nil, reuseAddress: Bool = false) throws {
+                            tls: TLSSettings? = nil) throws {
         var hints = addrinfo()
         hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
         hints.ai_family = AF_UNSPEC
@@ -64,14 +60,16 @@ public final class HTTPServer: @unchecked Sendable {
         defer { freeaddrinfo(list) }
         let tlsStrings = try tls.map(TLSStrings.init)
         try self.init(address: first.pointee.ai_addr, listenFD: -1, ipv6: first.pointee.ai_family == AF_INET6,
-                      reuseAddress: reuseAddress, label: "\(host):\(port)", listeners: ListenerShare(),
+                      label: "\(host):\(port)", listeners: ListenerShare(),
                       handler: handler, limits: limits, tlsStrings: tlsStrings)
     }
 
     /// Starts a server that accepts on `previous`'s listening socket (a duplicate of it), for
     /// replacing a server without a moment in which a connection is refused or reset, e.g. to
     /// load new TLS certificates: start the new one, then `previous.shutdown()`; connections that
-    /// arrive meanwhile go to either. Throws if `previous` has been shut down.
+    /// arrive meanwhile go to either. (Binding a second socket with SO_REUSEPORT instead loses
+    /// connections: the kernel resets those still queued on the old socket when it closes.)
+    /// Throws if `previous` has been shut down.
     public convenience init(takingOverFrom previous: HTTPServer, handler: any HTTPHandler,
                             limits: HTTPLimits = HTTPLimits(), tls: TLSSettings? = nil) throws {
         let tlsStrings = try tls.map(TLSStrings.init)
@@ -87,13 +85,12 @@ public final class HTTPServer: @unchecked Sendable {
         }
         // From here on MHD owns the socket: it closes it on a failed start as on stop.
         try self.init(address: nil, listenFD: socket, ipv6: named == 0 && Int32(address.ss_family) == AF_INET6,
-                      reuseAddress: false, label: "the socket of port \(previous.port)",
+                      label: "the socket of port \(previous.port)",
                       listeners: previous.listeners, handler: handler, limits: limits, tlsStrings: tlsStrings)
     }
 
     /// Starts the daemon; frees `tlsStrings` and leaves `listeners` if it cannot.
-    private init(address: UnsafePointer<sockaddr>?, listenFD: Int32, ipv6: Bool, reuseAddress: Bool,
-                 label: String, listeners: ListenerShare, handler: any HTTPHandler, limits: HTTPLimits,
+    private init(address: UnsafePointer<sockaddr>?, listenFD: Int32, ipv6: Bool, label: String, listeners: ListenerShare, handler: any HTTPHandler, limits: HTTPLimits,
                  tlsStrings: TLSStrings?) throws {
         // poll, not epoll (what AUTO picks): in MHD 0.9.75, MHD_quiesce_daemon and an epoll worker
         // thread can both try to take the listening socket out of the epoll set, and the loser
@@ -110,7 +107,7 @@ public final class HTTPServer: @unchecked Sendable {
             flags, address, listenFD, accessHandler, context.toOpaque(), nil,
             UInt32(limits.maxConnections), UInt32(limits.connectionTimeoutSeconds),
             limits.connectionMemoryBytes, UInt32(max(limits.threads, 1)),
-            reuseAddress ? 1 : 0, tlsStrings?.key, tlsStrings?.certificate, tlsStrings?.trust)
+            tlsStrings?.key, tlsStrings?.certificate, tlsStrings?.trust)
         else {
             let reason = String(cString: strerror(errno))
             context.release()
