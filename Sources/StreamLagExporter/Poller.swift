@@ -48,6 +48,8 @@ private struct Loop {
     let logger: Logger
     let publish: @Sendable (Snapshot?, ExporterStatus) -> Void
     let collector: Collector
+    /// `--streams`, decoded once.
+    let fixedStreams: [Name]
     var connection: RedisConnection?
     var status = ExporterStatus()
     var lastGood: Snapshot?
@@ -61,6 +63,7 @@ private struct Loop {
         self.logger = logger
         self.publish = publish
         collector = Collector(settings: .init(config: config))
+        fixedStreams = config.streams.map(Name.init)
     }
 
     mutating func run(stopping: () -> Bool, sleep: (Double) -> Void) {
@@ -90,9 +93,8 @@ private struct Loop {
         do {
             let redis = try connected()
             try discoverIfDue(redis)
-            let fixed = config.streams.map(Name.init)
             let (snapshot, stats) = try collector.poll(
-                fixed: fixed, discovered: discovered, via: redis,
+                fixed: fixedStreams, discovered: discovered, via: redis,
                 wallClock: { Date().timeIntervalSince1970 })
             for (reason, count) in stats.skipped { status.pollErrors[reason, default: 0] += count }
             status.lastRoundTrips = stats.roundTrips
@@ -146,7 +148,7 @@ private struct Loop {
         guard !config.streamPatterns.isEmpty else { return }
         let now = ContinuousClock.now
         if let last = lastDiscovery, now - last < .milliseconds(Int64(config.discoveryInterval * 1000)) { return }
-        let limit = max(config.maxStreams - Set(config.streams).count, 0)
+        let limit = max(config.maxStreams - Set(fixedStreams).count, 0)
         let result = try Discovery.discover(patterns: config.streamPatterns, limit: limit, via: redis)
         lastDiscovery = now
         if result.streams != discovered || result.dropped != discoveredDropped {

@@ -13,11 +13,16 @@ private final class Published: Sendable {
     let consumerLag: PreparedResponse?
     let streams: PreparedResponse?
 
-    init(snapshot: Snapshot?, status: ExporterStatus, build: BuildInfo) {
+    init(snapshot: Snapshot?, status: ExporterStatus, build: BuildInfo, previous: Published?) {
         self.snapshot = snapshot
         self.status = status
         metrics = MetricsBodies(current: status.redisUp ? snapshot : nil, status: status, build: build)
-        if let snapshot {
+        if let previous, previous.status.redisUp == status.redisUp,
+           previous.snapshot?.collectedAt == snapshot?.collectedAt {
+            // While Redis is down every retry republishes the same snapshot: its JSON is unchanged.
+            consumerLag = previous.consumerLag
+            streams = previous.streams
+        } else if let snapshot {
             let stale = !status.redisUp
             consumerLag = PreparedResponse(
                 text: JSONRenderer.consumerLag(snapshot, redisConnected: status.redisUp, stale: stale),
@@ -72,7 +77,7 @@ final class Site: HTTPHandler {
         self.config = config
         self.build = build
         gate = Mutex(Gate(credentials))
-        current = Mutex(Published(snapshot: nil, status: ExporterStatus(), build: build))
+        current = Mutex(Published(snapshot: nil, status: ExporterStatus(), build: build, previous: nil))
         index = PreparedResponse(text: IndexPage.html(version: build.version, telemetryPath: config.telemetryPath),
                                  contentType: "text/html; charset=utf-8")
         notFound = PreparedResponse(text: JSONRenderer.error("not found"), contentType: JSONRenderer.contentType)
@@ -88,7 +93,8 @@ final class Site: HTTPHandler {
 
     /// Called by the poller after every poll attempt.
     func publish(snapshot: Snapshot?, status: ExporterStatus) {
-        let next = Published(snapshot: snapshot, status: status, build: build)
+        let previous = current.withLock { $0 }
+        let next = Published(snapshot: snapshot, status: status, build: build, previous: previous)
         current.withLock { $0 = next }
     }
 

@@ -8,17 +8,7 @@ struct AlertRulesTests {
     static let alerts = Binaries.packageRoot.appendingPathComponent("alerts")
 
     private func promtool(_ args: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
-        p.arguments = args
-        p.currentDirectoryURL = Self.alerts
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runTool("/usr/bin/promtool", args, in: Self.alerts)
     }
 
     @Test func rulesAreValidAndTheirUnitTestsPass() throws {

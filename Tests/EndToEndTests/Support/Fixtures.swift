@@ -69,17 +69,5 @@ extension Dictionary where Key == String, Value == Any {
 
 /// promtool's verdict on a /metrics body; empty output and status 0 mean clean.
 func promtoolCheck(_ text: String) throws -> (status: Int32, output: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
-    p.arguments = ["check", "metrics"]
-    let input = Pipe(), out = Pipe()
-    p.standardInput = input
-    p.standardOutput = out
-    p.standardError = out
-    try p.run()
-    input.fileHandleForWriting.write(Data(text.utf8))
-    try input.fileHandleForWriting.close()
-    let output = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: output, as: UTF8.self))
+    try runTool("/usr/bin/promtool", ["check", "metrics"], input: text)
 }

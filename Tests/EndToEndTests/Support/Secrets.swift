@@ -22,19 +22,9 @@ final class SecretsDir: @unchecked Sendable {
     /// Runs a command in this folder; throws with its output when it fails.
     @discardableResult
     func run(_ tool: String, _ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = args
-        p.currentDirectoryURL = url
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard p.terminationStatus == 0 else { throw TestFailure("\(tool) \(args.joined(separator: " ")): \(text)") }
-        return text
+        let result = try runTool(tool, args, in: url)
+        guard result.status == 0 else { throw TestFailure("\(tool) \(args.joined(separator: " ")): \(result.output)") }
+        return result.output
     }
 
     func openssl(_ args: String...) throws { try run("/usr/bin/openssl", args) }
