@@ -32,7 +32,9 @@ public final class RedisConnection {
             redisFree(ctx)
             throw RedisError(.connect, "cannot set socket timeout")
         }
-        _ = redisEnableKeepAlive(ctx)
+        // Keep-alive is a TCP option: on a unix socket hiredis fails with EOPNOTSUPP and leaves
+        // the context's error set, which would fail every later command.
+        if case .tcp = endpoint.address { _ = redisEnableKeepAlive(ctx) }
         try handshake()
     }
 

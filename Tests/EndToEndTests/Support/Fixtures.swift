@@ -14,8 +14,8 @@ final class Harness: @unchecked Sendable {
 
     /// Starts the exporter against this Redis with a fast poll and waits for its first poll.
     @discardableResult
-    func startExporter(_ extra: [String] = [], pollInterval: String = "100ms") throws -> ExporterProcess {
-        let exporter = try ExporterProcess(["--redis.url", redis.url, "--poll.interval", pollInterval, "--log.level", "debug"] + extra)
+    func startExporter(_ extra: [String] = [], pollInterval: String = "100ms", url: String? = nil) throws -> ExporterProcess {
+        let exporter = try ExporterProcess(["--redis.url", url ?? redis.url, "--poll.interval", pollInterval, "--log.level", "debug"] + extra)
         self.exporter = exporter
         try eventually(10, "readiness") { try exporter.get("/-/ready").status == 200 }
         return exporter

@@ -50,7 +50,8 @@ final class RedisServer: @unchecked Sendable {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: version.binary)
             var args = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                        "--dir", directory.path, "--daemonize", "no", "--loglevel", "warning"]
+                        "--dir", directory.path, "--daemonize", "no", "--loglevel", "warning",
+                        "--unixsocket", socketPath, "--unixsocketperm", "700"]
             if let password { args += ["--requirepass", password] }
             p.arguments = args
             p.standardOutput = FileHandle.nullDevice
@@ -93,6 +94,10 @@ final class RedisServer: @unchecked Sendable {
     }
 
     var url: String { "redis://127.0.0.1:\(port)/0" }
+
+    /// The server's unix socket, beside its data (well under the 107-byte path limit).
+    var socketPath: String { directory.appendingPathComponent("redis.sock").path }
+    var unixURL: String { "unix://\(socketPath)?db=0" }
 
     deinit {
         stop()
