@@ -12,8 +12,10 @@ public enum Discovery {
     }
 
     /// `limit` is how many discovered streams may be kept (`--streams.max` minus the fixed ones).
-    public static func discover(patterns: [String], limit: Int, scanCount: Int = 1000,
-                                via redis: some RedisPipeline) throws -> Result {
+    /// Names in `excluding` (the fixed streams) are monitored anyway: they are neither kept nor
+    /// counted, so a fixed stream that matches a pattern takes one place, not two.
+    public static func discover(patterns: [String], excluding fixed: Set<Name> = [], limit: Int,
+                                scanCount: Int = 1000, via redis: some RedisPipeline) throws -> Result {
         var found = Set<Name>()
         var cursors = Dictionary(uniqueKeysWithValues: patterns.map { ($0, "0") })
         var roundTrips = 0
@@ -38,7 +40,8 @@ public enum Discovery {
                 }
                 for key in keys {
                     guard let bytes = key.bytes else { continue }
-                    found.insert(Name(bytes))
+                    let name = Name(bytes)
+                    if !fixed.contains(name) { found.insert(name) }
                 }
                 if found.count >= 2 * max(keep, 1) { trim() }
                 cursors[pattern] = next == "0" ? nil : next

@@ -148,8 +148,9 @@ private struct Loop {
         guard !config.streamPatterns.isEmpty else { return }
         let now = ContinuousClock.now
         if let last = lastDiscovery, now - last < .milliseconds(Int64(config.discoveryInterval * 1000)) { return }
-        let limit = max(config.maxStreams - Set(fixedStreams).count, 0)
-        let result = try Discovery.discover(patterns: config.streamPatterns, limit: limit, via: redis)
+        let fixed = Set(fixedStreams)
+        let result = try Discovery.discover(patterns: config.streamPatterns, excluding: fixed,
+                                            limit: max(config.maxStreams - fixed.count, 0), via: redis)
         lastDiscovery = now
         if result.streams != discovered || result.dropped != discoveredDropped {
             logger.info("stream discovery", metadata: [

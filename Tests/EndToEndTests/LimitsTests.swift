@@ -20,6 +20,21 @@ struct LimitsTests {
         #expect(exporter.stderr.text.contains("--streams.max"))
     }
 
+    /// `cap:0` is fixed and matches the pattern too: 5 monitored (it, then the 4 smallest other
+    /// matches), 3 dropped; the fixed stream must not use up a second place.
+    @Test func aFixedStreamThatMatchesThePatternCountsOnce() throws {
+        let h = try Harness(RedisVersion.all[0])
+        for i in 0..<8 { try h.conn.run("XGROUP", "CREATE", "cap:\(i)", "signalr-consumers", "0", "MKSTREAM") }
+        let matching = try h.conn.scanStreams("cap:*").sorted()
+        let exporter = try h.startExporter(["--streams", "cap:0", "--streams.pattern", "cap:*", "--streams.max", "5"])
+        let json = try h.freshJSON()
+        let names = try json.object("streams").keys.sorted()
+        #expect(names == ["cap:0"] + matching.filter { $0 != "cap:0" }.prefix(4))
+        let m = MetricSamples(try exporter.get("/metrics").text)
+        #expect(m.value("event_exporter_streams_monitored") == 5)
+        #expect(m.value("event_exporter_streams_dropped").map(Int.init) == matching.count - 5)
+    }
+
     @Test(arguments: RedisVersion.all)
     func vanishedConsumersAndGroupsLoseTheirSeries(version: RedisVersion) throws {
         let h = try Harness(version)

@@ -59,6 +59,16 @@ struct DiscoveryTests {
         #expect(result.dropped == dropped, "4 distinct keys, \(kept.count) kept")
     }
 
+    /// A fixed stream that also matches a pattern is monitored once, as a fixed stream: it must
+    /// not take one of the discovered places too.
+    @Test("names already monitored as fixed streams neither fill the cap nor count as dropped")
+    func fixedNamesAreNotDiscovered() throws {
+        let result = try Discovery.discover(patterns: ["events:*", "orders:*"], excluding: [Name("events:a")],
+                                            limit: 2, via: Self.fake())
+        #expect(result.streams == ["events:b", "events:c"].map { Name($0) })
+        #expect(result.dropped == 1, "orders:x; events:a is not a discovered stream")
+    }
+
     @Test("a pattern whose SCAN fails stops; the others go on")
     func failingPattern() throws {
         let redis = Self.fake()

@@ -57,6 +57,17 @@ extension RedisConnection {
         Int(try run("XPENDING", key, group).array?.first?.int ?? -1)
     }
 
+    /// Every stream key matching `pattern`, as Redis' own SCAN finds them.
+    func scanStreams(_ pattern: String) throws -> [String] {
+        var cursor = "0", keys = Set<String>()
+        repeat {
+            let page = try run("SCAN", cursor, "MATCH", pattern, "COUNT", "100", "TYPE", "stream").array ?? []
+            cursor = page.first?.text ?? "0"
+            keys.formUnion((page.last?.array ?? []).compactMap(\.text))
+        } while cursor != "0"
+        return Array(keys)
+    }
+
     func length(_ key: String) throws -> Int { Int(try run("XLEN", key).int ?? -1) }
 
     func redisTimeMs() throws -> Int64 { try LagCore.redisTimeMs(of: run("TIME")) }
