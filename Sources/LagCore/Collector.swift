@@ -57,6 +57,7 @@ public final class Collector {
     }
 
     /// Polls `fixed` (always reported) and `discovered` (reported while they exist) streams.
+    /// The snapshot is stamped with `wallClock()` read as the first round trip goes out.
     public func poll(fixed: [Name], discovered: [Name], via redis: some RedisPipeline,
                      wallClock: () -> Double) throws -> (Snapshot, PollStats) {
         var stats = PollStats()
@@ -69,6 +70,8 @@ public final class Collector {
             first.append(Commands.xinfoFull(name.bytes))
             first.append(Commands.lastEntry(name.bytes))
         }
+        // Every figure of the snapshot is read at or after this instant, the one of `TIME`.
+        let collectedAt = wallClock()
         let replies = try send(first, via: redis, &stats)
         let nowMs = try redisTimeMs(of: replies[0])
 
@@ -115,7 +118,7 @@ public final class Collector {
         }
         stallClocks = stallClocks.filter { seen.contains($0.key) }
 
-        let snapshot = Snapshot(collectedAt: wallClock(), redisTimeMs: nowMs, streams: streams)
+        let snapshot = Snapshot(collectedAt: collectedAt, redisTimeMs: nowMs, streams: streams)
         return (snapshot, stats)
     }
 

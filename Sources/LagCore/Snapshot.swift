@@ -40,7 +40,8 @@ public enum Status: Int, Sendable, Comparable, CustomStringConvertible {
 
 /// One immutable poll result: everything every endpoint shows, computed once.
 public struct Snapshot: Sendable {
-    /// Local wall clock when the poll finished, seconds since the epoch.
+    /// Local wall clock when the poll's first round trip (the one with `TIME`) was sent, seconds
+    /// since the epoch: every figure in the snapshot was read at or after it.
     public var collectedAt: Double
     /// Redis' own clock during the poll (`TIME`), epoch milliseconds.
     public var redisTimeMs: Int64

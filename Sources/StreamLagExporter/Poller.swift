@@ -103,7 +103,7 @@ private struct Loop {
             status.streamsDropped = discoveredDropped
             status.redisUp = true
             status.lastError = nil
-            status.lastSuccessAt = snapshot.collectedAt
+            status.lastSuccessAt = Date().timeIntervalSince1970
             lastGood = snapshot
             if failures > 0 { logger.info("redis reachable again", metadata: ["redis.address": "\(config.redis.description)"]) }
             failures = 0

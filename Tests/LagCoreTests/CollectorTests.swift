@@ -94,6 +94,30 @@ struct CollectorTests {
         ])
     }
 
+    /// A snapshot stamped T must hold only figures read at or after T: `collected_at` is taken
+    /// when the first round trip (the one with `TIME`) goes out, not when the poll ends.
+    @Test("collected_at is the clock when the first round trip is sent")
+    func collectedAtIsTheFirstRoundTrip() throws {
+        final class Ticking: RedisPipeline {
+            let inner: FakeRedis
+            var clock = 1000.0
+            var sentAt: [Double] = []
+            init(_ inner: FakeRedis) { self.inner = inner }
+            func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
+                sentAt.append(clock)
+                clock += 1  // each round trip takes a second
+                return try inner.pipeline(commands)
+            }
+        }
+        let fake = FakeRedis(timeMs: Self.now)
+        fake.keys[b("events:remote")] = try FakeRedis.captured("7.0", "null-lag")
+        let redis = Ticking(fake)
+        let (snapshot, stats) = try Collector(settings: Self.settings { $0.countPageSize = 2 })
+            .poll(fixed: Self.names("events:remote"), discovered: [], via: redis, wallClock: { redis.clock })
+        #expect(stats.roundTrips > 2, "counting pages make the poll last several seconds")
+        #expect(snapshot.collectedAt == redis.sentAt[0])
+    }
+
     @Test("2 round trips whether 1 or 50 streams", arguments: Fixtures.versions, [1, 50])
     func roundTripsDoNotGrow(version: String, count: Int) throws {
         let redis = FakeRedis(timeMs: Self.now)
