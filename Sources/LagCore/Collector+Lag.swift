@@ -22,6 +22,7 @@ extension Collector {
     /// Builds a stream's state from its XINFO reply and lists what its groups still need.
     func build(name: Name, info: StreamInfo, lastEntryID: StreamID?, nowMs: Int64,
                streamIndex: Int, stats: inout PollStats) -> (StreamState, [LagWork]) {
+        for problem in info.problems { stats.skip(.malformed, "stream \(name.display): \(problem)") }
         var stream = StreamState(name: name, presence: .exists)
         stream.length = info.length
         stream.groupCount = info.groups.count
@@ -35,7 +36,7 @@ extension Collector {
         var work: [LagWork] = []
         for groupName in Self.uniqueDisplay(Set(wanted).sorted(), &stats) {
             guard let g = byName[groupName] else {
-                stats.skipped["missing_group", default: 0] += 1
+                stats.skip(.noSuchGroup, "stream \(name.display): group \(groupName.display) does not exist")
                 stream.groups.append(GroupState(name: groupName, exists: false))
                 continue
             }
@@ -44,8 +45,8 @@ extension Collector {
             group.lastDeliveredID = g.lastDeliveredID
             group.entriesRead = g.entriesRead
             if let oldest = g.oldestPending {
-                group.oldestPendingIdleSeconds = Double(max(nowMs - oldest.deliveryTimeMs, 0)) / 1000
-                group.oldestPendingDeliveries = oldest.deliveryCount
+                group.oldestPendingIdleSeconds = elapsed(since: oldest.deliveryTimeMs, nowMs: nowMs, &stats)
+                group.oldestPendingDeliveries = group.oldestPendingIdleSeconds == nil ? nil : oldest.deliveryCount
             }
             group.consumerCount = g.consumers.count
             let consumerNames = Set(Self.uniqueDisplay(g.consumers.map { Name($0.name) }.sorted(), &stats))
@@ -54,8 +55,8 @@ extension Collector {
                 .map { c in
                     ConsumerState(
                         name: Name(c.name), pending: c.pelCount,
-                        idleSeconds: Double(max(nowMs - c.seenTimeMs, 0)) / 1000,
-                        inactiveSeconds: c.activeTimeMs.map { Double(max(nowMs - $0, 0)) / 1000 })
+                        idleSeconds: c.seenTimeMs.flatMap { elapsed(since: $0, nowMs: nowMs, &stats) },
+                        inactiveSeconds: c.activeTimeMs.flatMap { elapsed(since: $0, nowMs: nowMs, &stats) })
                 }
                 .sorted { $0.name < $1.name }
                 .prefix(settings.maxConsumersPerGroup)
@@ -67,6 +68,17 @@ extension Collector {
             work.append(item)
         }
         return (stream, work)
+    }
+
+    /// Seconds from an epoch-ms time Redis reported to Redis' clock, 0 for a time up to a day
+    /// ahead (clock steps), nil (counted as `malformed_reply`) for one further ahead. Both
+    /// values are range-checked at decoding, so the difference cannot overflow.
+    private func elapsed(since ms: Int64, nowMs: Int64, _ stats: inout PollStats) -> Double? {
+        guard ms <= nowMs + 86_400_000 else {
+            stats.skip(.malformed, "a time more than a day after Redis' clock")
+            return nil
+        }
+        return Double(max(nowMs - ms, 0)) / 1000
     }
 
     /// Decides what can be known without reading entries (SPEC "Lag semantics").
@@ -85,7 +97,8 @@ extension Collector {
             return
         }
         item.cursor = ldi.successor
-        if let redisLag {
+        // Undelivered entries are entries of the stream: a larger figure cannot be right.
+        if let redisLag, redisLag <= info.length {
             item.lag = redisLag
             if redisLag == 0 { item.cursor = nil }
         } else {
@@ -116,7 +129,7 @@ extension Collector {
                     ids = try entryIDs(of: replies[n])
                 } catch {
                     // The stream changed type or vanished between round trips: stop here.
-                    stats.skipped[error.kind.rawValue, default: 0] += 1
+                    stats.skip(error.kind, "stream \(Name(work[i].key).display): \(error.description)")
                     finish(&work[i], exact: false)
                     continue
                 }

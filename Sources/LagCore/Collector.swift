@@ -14,7 +14,18 @@ public struct PollStats: Sendable, Equatable {
     public var commands = 0
     /// Things skipped and counted, by reason (`wrongtype`, `missing_group`, ...).
     public var skipped: [String: Int] = [:]
+    /// The first skip of each reason in this poll, in words (for a log line).
+    public var firstSkip: [String: String] = [:]
     public init() {}
+
+    mutating func skip(_ reason: ReplyError.Kind, _ what: String) {
+        skip(reason.rawValue, what)
+    }
+
+    mutating func skip(_ reason: String, _ what: String) {
+        skipped[reason, default: 0] += 1
+        if firstSkip[reason] == nil { firstSkip[reason] = what }
+    }
 }
 
 /// Turns a few pipelined round trips into one `Snapshot`. Owned by the poller thread; the only
@@ -89,10 +100,15 @@ public final class Collector {
                 streams.append(stream)
                 work += streamWork
             } catch {
-                stats.skipped[error.kind.rawValue, default: 0] += 1
+                stats.skip(error.kind, "stream \(name.display): \(error.description)")
                 guard isFixed else { continue }  // a discovered stream that vanished leaves
                 // A fixed stream stays, with no groups: lag 0, reported as missing or unreadable.
-                streams.append(StreamState(name: name, presence: error.kind == .noSuchKey ? .missing : .wrongType))
+                let presence: StreamState.Presence = switch error.kind {
+                case .noSuchKey: .missing
+                case .wrongType: .wrongType
+                default: .unreadable
+                }
+                streams.append(StreamState(name: name, presence: presence))
             }
         }
 
@@ -128,7 +144,7 @@ public final class Collector {
         var seen = Set<String>()
         return names.filter { name in
             if seen.insert(name.display).inserted { return true }
-            stats.skipped["duplicate_name", default: 0] += 1
+            stats.skip("duplicate_name", "\(name.display) reads the same as another name once non-UTF-8 bytes are replaced")
             return false
         }
     }

@@ -40,6 +40,7 @@ public struct HealthReport: Sendable {
                 switch stream.presence {
                 case .missing: add(.degraded, "stream \(name) does not exist")
                 case .wrongType: add(.degraded, "key \(name) is not a stream")
+                case .unreadable: add(.degraded, "stream \(name): redis' reply could not be read")
                 case .exists: break
                 }
                 for g in stream.groups {

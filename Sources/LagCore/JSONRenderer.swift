@@ -92,7 +92,11 @@ public enum JSONRenderer {
             w.field("first_entry_id", s.firstEntryID?.description)
             w.field("last_entry_id", s.lastEntryID?.description)
             w.field("last_entry_age_seconds", seconds: s.lastEntryAgeSeconds)
-            if s.presence == .wrongType { w.field("error", "key is not a stream") }
+            switch s.presence {
+            case .wrongType: w.field("error", "key is not a stream")
+            case .unreadable: w.field("error", "redis' reply for this key could not be read")
+            case .exists, .missing: break
+            }
             w.endObject()
         }
         w.endArray()

@@ -54,7 +54,8 @@ public struct Snapshot: Sendable {
         self.streams = streams
     }
 
-    public var totalLag: Int { streams.reduce(0) { $0 + $1.lag } }
+    /// Sums saturate at `Int.max` rather than trap: the lags come from outside.
+    public var totalLag: Int { streams.reduce(0) { $0.addingSaturated($1.lag) } }
     /// The largest lag of any monitored group, nil when no group has a known lag.
     public var maxLag: Int? { streams.flatMap(\.groups).compactMap(\.lag).max() }
 }
@@ -65,6 +66,8 @@ public struct StreamState: Sendable {
         case missing
         /// The key holds another type: skipped and reported.
         case wrongType
+        /// Redis' reply for the key could not be read (a value that makes no sense).
+        case unreadable
     }
 
     public var name: Name
@@ -86,8 +89,8 @@ public struct StreamState: Sendable {
 
     public var exists: Bool { presence == .exists }
     /// Sum of the monitored groups' lags (a group that does not exist adds nothing).
-    public var lag: Int { groups.reduce(0) { $0 + ($1.lag ?? 0) } }
-    public var pending: Int { groups.reduce(0) { $0 + $1.pending } }
+    public var lag: Int { groups.reduce(0) { $0.addingSaturated($1.lag ?? 0) } }
+    public var pending: Int { groups.reduce(0) { $0.addingSaturated($1.pending) } }
     public var lagSeconds: Double? { groups.compactMap(\.lagSeconds).max() }
     /// The worst group status; a stream or group that is missing is degraded.
     public var status: Status {
@@ -133,14 +136,23 @@ public struct GroupState: Sendable {
 public struct ConsumerState: Sendable {
     public var name: Name
     public var pending: Int
-    public var idleSeconds: Double
+    /// Seconds since the last attempted interaction; nil when Redis' seen-time made no sense.
+    public var idleSeconds: Double?
     /// Seconds since the last successful read (Redis >= 7.2), nil elsewhere.
     public var inactiveSeconds: Double?
 
-    public init(name: Name, pending: Int, idleSeconds: Double, inactiveSeconds: Double?) {
+    public init(name: Name, pending: Int, idleSeconds: Double?, inactiveSeconds: Double?) {
         self.name = name
         self.pending = pending
         self.idleSeconds = idleSeconds
         self.inactiveSeconds = inactiveSeconds
+    }
+}
+
+extension Int {
+    /// `self + other`, or `Int.max` / `Int.min` where that would overflow.
+    func addingSaturated(_ other: Int) -> Int {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
     }
 }

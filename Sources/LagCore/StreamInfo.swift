@@ -9,6 +9,9 @@ public struct StreamInfo: Sendable, Equatable {
     /// The first entry still in the stream (from `entries`), nil when the stream is empty.
     public var firstEntryID: StreamID?
     public var groups: [GroupInfo]
+    /// Figures left out because their values make no sense (a negative count, a time outside
+    /// year 0-9999), one line each: counted as `malformed_reply`, the rest of the reply is used.
+    public var problems: [String] = []
 
     public struct GroupInfo: Sendable, Equatable {
         public var name: [UInt8]
@@ -30,8 +33,8 @@ public struct StreamInfo: Sendable, Equatable {
 
     public struct ConsumerInfo: Sendable, Equatable {
         public var name: [UInt8]
-        /// Epoch ms of the last attempted interaction.
-        public var seenTimeMs: Int64
+        /// Epoch ms of the last attempted interaction; nil when the value makes no sense.
+        public var seenTimeMs: Int64?
         /// Epoch ms of the last successful interaction (Redis >= 7.2); nil when absent or never.
         public var activeTimeMs: Int64?
         public var pelCount: Int
@@ -65,45 +68,64 @@ public struct ReplyError: Error, Equatable, CustomStringConvertible {
 }
 
 extension StreamInfo {
-    /// Decodes an `XINFO STREAM key FULL COUNT n` reply. Pure: no I/O.
+    /// Decodes an `XINFO STREAM key FULL COUNT n` reply. Pure: no I/O. Every integer is checked
+    /// before use: a required one that makes no sense (a negative length or PEL size) fails the
+    /// reply, an optional one is left out and noted in `problems`.
     public init(fullReply reply: RedisReply) throws(ReplyError) {
         if let message = reply.errorMessage { throw ReplyError.from(redisError: message) }
         let map = try Self.map(reply, "XINFO STREAM")
-        guard let length = map["length"]?.int else { throw ReplyError(.malformed, "XINFO STREAM without length") }
-        self.length = Int(length)
+        guard let length = Checked.count(map["length"]) else {
+            throw ReplyError(.malformed, "XINFO STREAM without a valid length")
+        }
+        var problems: [String] = []
+        self.length = length
         lastGeneratedID = map["last-generated-id"]?.bytes.flatMap(StreamID.init(bytes:))
-        entriesAdded = map["entries-added"]?.int.map(Int.init)
+        entriesAdded = Checked.optionalCount(map["entries-added"], "entries-added", &problems)
         firstEntryID = map["entries"]?.array?.first?.array?.first?.bytes.flatMap(StreamID.init(bytes:))
-        groups = try (map["groups"]?.array ?? []).map { reply throws(ReplyError) in try Self.group(reply) }
+        var groups: [GroupInfo] = []
+        for group in map["groups"]?.array ?? [] { groups.append(try Self.group(group, &problems)) }
+        self.groups = groups
+        self.problems = problems
     }
 
-    private static func group(_ reply: RedisReply) throws(ReplyError) -> GroupInfo {
+    private static func group(_ reply: RedisReply, _ problems: inout [String]) throws(ReplyError) -> GroupInfo {
         let map = try Self.map(reply, "group")
         guard let name = map["name"]?.bytes,
               let ldi = map["last-delivered-id"]?.bytes.flatMap(StreamID.init(bytes:)),
-              let pel = map["pel-count"]?.int
-        else { throw ReplyError(.malformed, "group without name, last-delivered-id or pel-count") }
+              let pel = Checked.count(map["pel-count"])
+        else { throw ReplyError(.malformed, "group without a name, last-delivered-id or valid pel-count") }
         var oldest: PendingEntry?
         // Each PEL entry: [id, consumer, delivery-time ms, delivery-count]; the PEL is ordered by ID.
         if let first = map["pending"]?.array?.first?.array, first.count >= 4,
-           let id = first[0].bytes.flatMap(StreamID.init(bytes:)),
-           let time = first[2].int, let count = first[3].int {
-            oldest = PendingEntry(id: id, deliveryTimeMs: time, deliveryCount: Int(count))
+           let id = first[0].bytes.flatMap(StreamID.init(bytes:)) {
+            if let time = Checked.epochMs(first[2]), let count = Checked.count(first[3]) {
+                oldest = PendingEntry(id: id, deliveryTimeMs: time, deliveryCount: count)
+            } else {
+                problems.append("oldest pending entry: delivery time or count out of range")
+            }
         }
-        let consumers = try (map["consumers"]?.array ?? []).map { reply throws(ReplyError) in try consumer(reply) }
+        var consumers: [ConsumerInfo] = []
+        for consumer in map["consumers"]?.array ?? [] { consumers.append(try Self.consumer(consumer, &problems)) }
         return GroupInfo(
             name: name, lastDeliveredID: ldi,
-            entriesRead: map["entries-read"]?.int.map(Int.init),
-            lag: map["lag"]?.int.map(Int.init),
-            pelCount: Int(pel), oldestPending: oldest, consumers: consumers)
+            entriesRead: Checked.optionalCount(map["entries-read"], "entries-read", &problems),
+            lag: Checked.optionalCount(map["lag"], "lag", &problems),
+            pelCount: pel, oldestPending: oldest, consumers: consumers)
     }
 
-    private static func consumer(_ reply: RedisReply) throws(ReplyError) -> ConsumerInfo {
+    private static func consumer(_ reply: RedisReply, _ problems: inout [String]) throws(ReplyError) -> ConsumerInfo {
         let map = try Self.map(reply, "consumer")
-        guard let name = map["name"]?.bytes, let seen = map["seen-time"]?.int, let pel = map["pel-count"]?.int
-        else { throw ReplyError(.malformed, "consumer without name, seen-time or pel-count") }
-        let active = map["active-time"]?.int.flatMap { $0 >= 0 ? $0 : nil }
-        return ConsumerInfo(name: name, seenTimeMs: seen, activeTimeMs: active, pelCount: Int(pel))
+        guard let name = map["name"]?.bytes, map["seen-time"]?.int != nil, let pel = Checked.count(map["pel-count"])
+        else { throw ReplyError(.malformed, "consumer without a name, seen-time or valid pel-count") }
+        let seen = Checked.epochMs(map["seen-time"])
+        if seen == nil { problems.append("consumer seen-time out of range") }
+        // 7.2+ says -1 for a consumer that never read successfully: not a problem, just unknown.
+        var active: Int64?
+        if let raw = map["active-time"]?.int, raw != -1 {
+            active = Checked.epochMs(.integer(raw))
+            if active == nil { problems.append("consumer active-time out of range") }
+        }
+        return ConsumerInfo(name: name, seenTimeMs: seen, activeTimeMs: active, pelCount: pel)
     }
 
     /// A RESP2 flat key/value array as a dictionary.
@@ -122,6 +144,36 @@ extension StreamInfo {
     }
 }
 
+/// Range checks for integers that come from outside. Swift traps on overflow, so a value is
+/// checked before any arithmetic touches it: within these ranges no sum, difference or
+/// product the exporter makes can overflow.
+enum Checked {
+    /// The last millisecond of year 9999: later "times" are not clocks.
+    static let maxEpochMs: Int64 = 253_402_300_799_999
+
+    /// A non-negative count (length, PEL size, lag).
+    static func count(_ reply: RedisReply?) -> Int? {
+        guard let value = reply?.int, value >= 0 else { return nil }
+        return Int(value)
+    }
+
+    /// An optional count: absent or null is nil silently; present but negative is nil and noted.
+    static func optionalCount(_ reply: RedisReply?, _ what: String, _ problems: inout [String]) -> Int? {
+        guard let reply, reply.int != nil else { return nil }
+        guard let value = count(reply) else {
+            problems.append("\(what) out of range")
+            return nil
+        }
+        return value
+    }
+
+    /// Epoch milliseconds between 1970 and the end of year 9999.
+    static func epochMs(_ reply: RedisReply?) -> Int64? {
+        guard let value = reply?.int, (0...maxEpochMs).contains(value) else { return nil }
+        return value
+    }
+}
+
 /// The IDs of an `XRANGE`/`XREVRANGE` reply, in reply order.
 public func entryIDs(of reply: RedisReply) throws(ReplyError) -> [StreamID] {
     if let message = reply.errorMessage { throw ReplyError.from(redisError: message) }
@@ -137,10 +189,14 @@ public func entryIDs(of reply: RedisReply) throws(ReplyError) -> [StreamID] {
     return ids
 }
 
-/// Redis' `TIME` reply as epoch milliseconds.
+/// Redis' `TIME` reply as epoch milliseconds. Seconds from 0 to the end of year 9999 and
+/// microseconds below a million, or the reply is malformed: a clock outside that range makes
+/// no sense, and every age the poll computes is taken against it.
 public func redisTimeMs(of reply: RedisReply) throws(ReplyError) -> Int64 {
-    guard let parts = reply.array, parts.count == 2, let s = parts[0].int, let us = parts[1].int else {
-        throw ReplyError(.malformed, "TIME reply is not [seconds, microseconds]")
+    guard let parts = reply.array, parts.count == 2, let s = parts[0].int, let us = parts[1].int,
+          (0...Checked.maxEpochMs / 1000).contains(s), (0..<1_000_000).contains(us)
+    else {
+        throw ReplyError(.malformed, "TIME reply is not [seconds, microseconds] of a clock between 1970 and 9999")
     }
     return s * 1000 + us / 1000
 }

@@ -57,6 +57,8 @@ private struct Loop {
     var discoveredDropped = 0
     var lastDiscovery: ContinuousClock.Instant?
     var failures = 0
+    /// Skip reasons already logged once.
+    var loggedSkips = Set<String>()
 
     init(config: ExporterConfig, logger: Logger, publish: @escaping @Sendable (Snapshot?, ExporterStatus) -> Void) {
         self.config = config
@@ -97,6 +99,7 @@ private struct Loop {
                 fixed: fixedStreams, discovered: discovered, via: redis,
                 wallClock: { Date().timeIntervalSince1970 })
             for (reason, count) in stats.skipped { status.pollErrors[reason, default: 0] += count }
+            logFirstSkips(stats)
             status.lastRoundTrips = stats.roundTrips
             status.lastCommands = stats.commands
             status.streamsMonitored = snapshot.streams.count
@@ -116,6 +119,18 @@ private struct Loop {
             fail(reason: "internal", message: "\(error)")
         }
         return false
+    }
+
+    /// A reason to skip something is logged the first time it happens, with an example; later
+    /// ones are only counted (`event_exporter_poll_errors_total`), so that a key that stays
+    /// wrong does not write a line every poll.
+    private mutating func logFirstSkips(_ stats: PollStats) {
+        for (reason, example) in stats.firstSkip.sorted(by: { $0.key < $1.key }) where !loggedSkips.contains(reason) {
+            loggedSkips.insert(reason)
+            logger.warning("skipped during a poll; later ones are only counted", metadata: [
+                "reason": "\(reason)", "example": "\(example)", "count": "\(stats.skipped[reason] ?? 0)",
+            ])
+        }
     }
 
     private mutating func fail(reason: String, message: String) {

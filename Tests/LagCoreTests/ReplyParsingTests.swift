@@ -185,10 +185,10 @@ struct ReplyParsingTests {
         #expect(throws: ReplyError(.malformed, "XINFO STREAM is not a key/value array")) {
             try StreamInfo(fullReply: .integer(1))
         }
-        #expect(throws: ReplyError(.malformed, "XINFO STREAM without length")) {
+        #expect(throws: ReplyError(.malformed, "XINFO STREAM without a valid length")) {
             try StreamInfo(fullReply: .array([.string(b("groups")), .array([])]))
         }
-        #expect(throws: ReplyError(.malformed, "group without name, last-delivered-id or pel-count")) {
+        #expect(throws: ReplyError(.malformed, "group without a name, last-delivered-id or valid pel-count")) {
             try StreamInfo(fullReply: .array([.string(b("length")), .integer(0), .string(b("groups")),
                                               .array([.array([.string(b("name")), .string(b("g"))])])]))
         }
@@ -224,10 +224,10 @@ struct ReplyParsingTests {
         #expect(try redisTimeMs(of: Fixtures.reply("7.0", "time")) == 1_795_938_995_234)
         #expect(try redisTimeMs(of: Fixtures.reply("8.2.3", "time")) == 1_795_938_997_251)
         #expect(try redisTimeMs(of: .array([.string(b("1")), .string(b("999999"))])) == 1_999)
-        #expect(throws: ReplyError(.malformed, "TIME reply is not [seconds, microseconds]")) {
+        #expect(throws: ReplyError(.malformed, "TIME reply is not [seconds, microseconds] of a clock between 1970 and 9999")) {
             try redisTimeMs(of: .array([.string(b("1"))]))
         }
-        #expect(throws: ReplyError(.malformed, "TIME reply is not [seconds, microseconds]")) {
+        #expect(throws: ReplyError(.malformed, "TIME reply is not [seconds, microseconds] of a clock between 1970 and 9999")) {
             try redisTimeMs(of: .error("ERR x"))
         }
     }

@@ -4,10 +4,10 @@
 struct ConsumerView: Equatable, CustomStringConvertible {
     var name: String
     var pending: Int
-    var idle: Double
+    var idle: Double?
     var inactive: Double?
 
-    init(_ name: String, pending: Int, idle: Double, inactive: Double? = nil) {
+    init(_ name: String, pending: Int, idle: Double?, inactive: Double? = nil) {
         self.name = name
         self.pending = pending
         self.idle = idle
@@ -18,7 +18,7 @@ struct ConsumerView: Equatable, CustomStringConvertible {
         self.init(String(decoding: c.name.bytes, as: UTF8.self), pending: c.pending, idle: c.idleSeconds, inactive: c.inactiveSeconds)
     }
 
-    var description: String { "\(name) pending=\(pending) idle=\(idle) inactive=\(inactive.map { "\($0)" } ?? "nil")" }
+    var description: String { "\(name) pending=\(pending) idle=\(idle.map { "\($0)" } ?? "nil") inactive=\(inactive.map { "\($0)" } ?? "nil")" }
 }
 
 struct GroupView: Equatable {

@@ -1,0 +1,152 @@
+import RedisClient
+import Testing
+@testable import LagCore
+
+/// Replies shaped like Redis' but holding values no Redis sends: a broken or hostile server (or
+/// anything between it and us) must cost at most one poll or one figure, never the process.
+/// Swift traps on arithmetic overflow, so each of these crashed the exporter once.
+@Suite("Hostile replies")
+struct HostileReplyTests {
+    static let now = CollectorTests.now
+
+    func poll(_ redis: FakeRedis, fixed: [String] = ["events:chat"]) throws -> (Snapshot, PollStats) {
+        try Collector(settings: CollectorTests.settings())
+            .poll(fixed: fixed.map { Name($0) }, discovered: [], via: redis, wallClock: { CollectorTests.wallClock })
+    }
+
+    static func busy() throws -> RedisReply {
+        guard case .stream(let info, _) = try FakeRedis.captured("7.0", "busy") else { throw ReplyError(.malformed, "fixture") }
+        return info
+    }
+
+    func fake(_ info: RedisReply) throws -> FakeRedis {
+        let redis = FakeRedis(timeMs: Self.now)
+        redis.keys[b("events:chat")] = .stream(info: info, ids: (1...10).map { id($0) })
+        return redis
+    }
+
+    static let int64Extremes: [Int64] = [.max, .min, .max - 1, .min + 1, -1]
+
+    @Test("TIME that is no clock fails the poll as malformed_reply", arguments: [
+        ("9223372036854775807", "999999"), ("-9223372036854775808", "0"),
+        ("9223372036854775", "999999999999999999"), ("-9223372036854775", "0"),
+        ("1795939000", "-1"), ("1795939000", "1000000"), ("253402300800", "0"), ("12x", "0"),
+    ])
+    func time(seconds: String, micros: String) throws {
+        let redis = try fake(Self.busy())
+        redis.time = .array([.string(b(seconds)), .string(b(micros))])
+        #expect(throws: ReplyError.self) { try poll(redis) }
+        do { _ = try poll(redis) } catch let error as ReplyError { #expect(error.kind == .malformed) }
+    }
+
+    @Test("a TIME at the edges of the accepted range still works", arguments: [("0", "0"), ("253402300799", "999999")])
+    func timeEdges(seconds: String, micros: String) throws {
+        let redis = try fake(Self.busy())
+        redis.time = .array([.string(b(seconds)), .string(b(micros))])
+        let (snapshot, _) = try poll(redis)
+        #expect(snapshot.streams.count == 1)
+    }
+
+    @Test("a PEL entry's delivery time or count that makes no sense drops that figure and is counted",
+          arguments: int64Extremes)
+    func deliveryTime(value: Int64) throws {
+        let info = changingGroup(0, of: try Self.busy()) { group in
+            let pending = RedisReply.array([.array([.string(b("1764396000002-0")), .string(b("instance-1")), .integer(value), .integer(value)])])
+            return setting("pending", to: pending, in: group)
+        }
+        let (snapshot, stats) = try poll(try fake(info))
+        let group = try #require(snapshot.streams.first?.groups.first)
+        if value < 0 || value > Self.now + 86_400_000 {
+            #expect(group.oldestPendingIdleSeconds == nil)
+            #expect(group.oldestPendingDeliveries == nil)
+            #expect(stats.skipped["malformed_reply", default: 0] >= 1)
+        }
+        #expect(group.lag == 5, "the rest of the group is reported")
+    }
+
+    @Test("a consumer's seen-time or active-time that makes no sense drops that figure", arguments: int64Extremes)
+    func seenTime(value: Int64) throws {
+        let info = changingGroup(0, of: try Self.busy()) { group in
+            guard case .array(let items) = group,
+                  let c = stride(from: 0, to: items.count - 1, by: 2).first(where: { items[$0].text == "consumers" }),
+                  case .array(var consumers) = items[c + 1] else { return group }
+            consumers[0] = setting("seen-time", to: .integer(value), in: consumers[0])
+            consumers[1] = setting("seen-time", to: .integer(value), in: consumers[1])
+            consumers[1] = .array((consumers[1].array ?? []) + [.string(b("active-time")), .integer(value)])
+            return setting("consumers", to: .array(consumers), in: group)
+        }
+        let (snapshot, stats) = try poll(try fake(info))
+        let consumers = try #require(snapshot.streams.first?.groups.first?.consumers)
+        #expect(consumers.count == 2, "the consumers stay, with their pending counts")
+        #expect(consumers.allSatisfy { $0.idleSeconds == nil })
+        #expect(consumers[1].inactiveSeconds == nil)
+        #expect(stats.skipped["malformed_reply", default: 0] >= 2)
+    }
+
+    @Test("counts that make no sense: a negative length fails the stream, a huge lag is reported without overflowing sums",
+          arguments: int64Extremes)
+    func counts(value: Int64) throws {
+        // Two monitored groups with the same extreme lag: their sums must not trap.
+        let two = try Self.busy()
+        let group = changingGroup(0, of: two) { setting("lag", to: .integer(value), in: setting("entries-read", to: .integer(value), in: $0)) }
+        guard case .array(let items) = group,
+              let g = stride(from: 0, to: items.count - 1, by: 2).first(where: { items[$0].text == "groups" }),
+              case .array(let groups) = items[g + 1] else { throw ReplyError(.malformed, "fixture") }
+        let second = setting("name", to: .string(b("other")), in: groups[0])
+        var info = setting("groups", to: .array([groups[0], second]), in: group)
+        info = setting("entries-added", to: .integer(value), in: info)
+        let redis = try fake(info)
+        let collector = Collector(settings: CollectorTests.settings { $0.groups = nil })
+        let (snapshot, stats) = try collector.poll(fixed: [Name("events:chat")], discovered: [], via: redis,
+                                                   wallClock: { CollectorTests.wallClock })
+        let stream = try #require(snapshot.streams.first)
+        #expect(stream.groups.count == 2)
+        _ = (stream.lag, stream.pending, snapshot.totalLag, snapshot.maxLag)
+        _ = MetricsRenderer.snapshotFamilies(snapshot)
+        _ = JSONRenderer.consumerLag(snapshot, redisConnected: true, stale: false)
+        if value < 0 {
+            #expect(stream.entriesAdded == nil)
+            #expect(stream.groups.allSatisfy { $0.entriesRead == nil })
+            #expect(stats.skipped["malformed_reply", default: 0] >= 1)
+        }
+        for length in [Int64.min, -1] {
+            let redis = try fake(setting("length", to: .integer(length), in: try Self.busy()))
+            let (snapshot, stats) = try poll(redis)
+            #expect(snapshot.streams.first?.presence == .unreadable, "a fixed stream stays, unreadable")
+            #expect(stats.skipped["malformed_reply"] == 1)
+        }
+    }
+
+    @Test("sums saturate instead of trapping")
+    func saturatingSums() {
+        var stream = StreamState(name: Name("s"), presence: .exists)
+        for name in ["a", "b"] {
+            var group = GroupState(name: Name(name), exists: true)
+            group.lag = .max
+            group.pending = .max
+            stream.groups.append(group)
+        }
+        #expect(stream.lag == .max)
+        #expect(stream.pending == .max)
+        let snapshot = Snapshot(collectedAt: 0, redisTimeMs: 0, streams: [stream, stream])
+        #expect(snapshot.totalLag == .max)
+    }
+
+    @Test("IDs at the edges: the largest ID has no successor, and nothing is read after it")
+    func largestID() throws {
+        let info = changingGroup(0, of: try Self.busy()) {
+            setting("last-delivered-id", to: .string(b("18446744073709551615-18446744073709551615")), in: $0)
+        }
+        let (snapshot, _) = try poll(try fake(info))
+        #expect(snapshot.streams.first?.groups.first?.lag == 0)
+    }
+
+    @Test("nesting where a value belongs, or a value where nesting belongs, is malformed, not a crash",
+          arguments: ["length", "groups", "entries", "last-generated-id", "entries-added"])
+    func wrongShapes(field: String) throws {
+        for value in [RedisReply.array([.array([.integer(1)])]), .integer(.min), .string(b("x")), .null, .status("OK")] {
+            let redis = try fake(setting(field, to: value, in: try Self.busy()))
+            _ = try? poll(redis)
+        }
+    }
+}
