@@ -11,6 +11,26 @@ public struct FlagError: Error, Equatable, CustomStringConvertible {
     public var description: String { "invalid value for \(flag): \(problem)" }
 }
 
+extension String {
+    /// The text on one line: CR, LF, tabs and other control characters as `\n`-style or
+    /// `\u{1b}` escapes, so that a value echoed in an error cannot span lines or forge a
+    /// log line.
+    public var escapingControlCharacters: String {
+        var out = ""
+        for scalar in unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}":
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}
+
 /// Flag value parsing shared by `stream-lag-exporter` and `stream-lag-traffic`.
 public enum FlagValues {
     /// A duration of at least `minimum` seconds, or an error naming `flag`.

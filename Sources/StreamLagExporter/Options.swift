@@ -153,6 +153,9 @@ struct Options: ParsableCommand {
                 }
                 return address
             }
+            for (index, address) in c.listenAddresses.enumerated() where c.listenAddresses[..<index].contains(address) {
+                throw FlagError(flag: "--web.listen-address", problem: "\(address) is given twice")
+            }
         }
         guard telemetryPath.hasPrefix("/"), !telemetryPath.hasPrefix("/api/"), telemetryPath != "/",
               telemetryPath != "/-/healthy", telemetryPath != "/-/ready"

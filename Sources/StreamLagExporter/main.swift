@@ -8,7 +8,7 @@ import RedisClient
 
 /// Exit status 2 for any bad flag or value, with one line naming it (Prometheus exporter habit).
 func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("stream-lag-exporter: \(message)\n".utf8))
+    FileHandle.standardError.write(Data("stream-lag-exporter: \(message.escapingControlCharacters)\n".utf8))
     exit(2)
 }
 

@@ -18,13 +18,30 @@ struct CommandLineTests {
         (["--log.format", "xml"], "--log.format"),
         (["--streams.max", "many"], "--streams.max"),
         (["--redis.password-file", "/nonexistent/pw"], "--redis.password-file"),
+        // A value with a newline must not forge a second log line.
+        (["--poll.interval", "5s\nlevel=error msg=forged"], "--poll.interval"),
+        (["--web.telemetry-path", "metrics\r\nx"], "--web.telemetry-path"),
+        (["--log.level", "info\u{1b}[2J"], "--log.level"),
     ])
     func badFlagExitsTwoNamingIt(arguments: [String], named: String) throws {
         let run = try runExporter(arguments)
         #expect(run.status == 2)
-        let lines = run.stderr.split(separator: "\n")
-        #expect(lines.count == 1, "one line: \(run.stderr)")
+        // Bytes, not Characters: "\r\n" is one Character and would hide a CR.
+        #expect(run.stderr.utf8.filter { $0 == 10 || $0 == 13 }.count == 1, "one line: \(run.stderr)")
+        #expect(!run.stderr.utf8.contains(0x1b), "no raw escape: \(run.stderr)")
         #expect(run.stderr.contains(named), "\(run.stderr)")
+    }
+
+    /// The same address twice would bind once and then fail the second bind; it is a flag
+    /// mistake, found before anything listens.
+    @Test func repeatedListenAddressExitsTwoNamingIt() throws {
+        let port = try freeLoopbackPort()
+        let address = "127.0.0.1:\(port)"
+        let run = try runExporter(["--redis.url", "redis://127.0.0.1:1/0",
+                                   "--web.listen-address", address, "--web.listen-address", address])
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("--web.listen-address") && run.stderr.contains(address), "\(run.stderr)")
+        #expect(!run.stderr.contains("listening"), "nothing was bound: \(run.stderr)")
     }
 
     @Test func helpListsEveryFlagWithItsDefault() throws {
