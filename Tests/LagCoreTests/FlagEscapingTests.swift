@@ -1,8 +1,8 @@
 import Testing
 @testable import LagCore
 
-@Suite("Flag values")
-struct FlagValuesTests {
+@Suite("Flag value escaping")
+struct FlagEscapingTests {
     @Test("echoed values stay on one line", arguments: [
         ("5s\nlevel=error msg=forged", #"5s\nlevel=error msg=forged"#),
         ("a\r\nb", #"a\r\nb"#),
