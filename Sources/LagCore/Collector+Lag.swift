@@ -20,7 +20,7 @@ struct LagWork {
 
 extension Collector {
     /// Builds a stream's state from its XINFO reply and lists what its groups still need.
-    func build(name: Name, info: StreamInfo, lastEntryID: StreamID?, nowMs: Int64,
+    func build(name: Name, info: StreamInfo, lastEntryID: StreamID?, nowMs: Int64, version: ServerVersion?,
                streamIndex: Int, stats: inout PollStats) -> (StreamState, [LagWork]) {
         for problem in info.problems { stats.skip(.malformed, "stream \(name.display): \(problem)") }
         var stream = StreamState(name: name, presence: .exists)
@@ -63,7 +63,7 @@ extension Collector {
                 .map { $0 }
             var item = LagWork(streamIndex: streamIndex, groupIndex: stream.groups.count, key: name.bytes,
                                lastDeliveredID: g.lastDeliveredID, lastEntryID: lastEntryID)
-            plan(&item, redisLag: g.lag, info: info)
+            plan(&item, redisLag: g.lag, info: info, version: version)
             stream.groups.append(group)
             work.append(item)
         }
@@ -81,26 +81,27 @@ extension Collector {
         return Double(max(nowMs - ms, 0)) / 1000
     }
 
-    /// Decides what can be known without reading entries (SPEC "Lag semantics").
-    private func plan(_ item: inout LagWork, redisLag: Int?, info: StreamInfo) {
+    /// Decides what can be known without reading entries (SPEC "Lag semantics"; the cases are
+    /// those of docs/figures.md, "Lag where Redis cannot tell").
+    private func plan(_ item: inout LagWork, redisLag: Int?, info: StreamInfo, version: ServerVersion?) {
         let ldi = item.lastDeliveredID
-        // The two ends are decided from the entries themselves, not from Redis' lag: after a
-        // trim below the group's position Redis 7 still counts the trimmed entries.
+        // The ends are decided from the entries themselves, never from Redis' lag: after a trim
+        // below the group's position Redis before 8.0 still counts the trimmed entries.
         guard info.length > 0, let last = item.lastEntryID, ldi < last else {
             item.lag = 0  // nothing after last-delivered-id
             return
         }
-        if let first = info.firstEntryID, ldi < first {
-            // Everything still in the stream is undelivered, and the oldest is the first entry.
-            item.lag = info.length
-            item.firstUndelivered = first
+        if let first = info.firstEntryID, ldi <= first {
+            // Everything after the first entry is undelivered (and the first too, when the group
+            // is before it). Its oldest undelivered entry is the first, or the one after it.
+            item.lag = ldi < first ? info.length : info.length - 1
+            if ldi < first { item.firstUndelivered = first } else { item.cursor = ldi.successor }
             return
         }
         item.cursor = ldi.successor
-        // Undelivered entries are entries of the stream: a larger figure cannot be right.
-        if let redisLag, redisLag <= info.length {
+        if let redisLag, LagTrust.trusts(redisLag: redisLag, length: info.length,
+                                         entriesAdded: info.entriesAdded, version: version) {
             item.lag = redisLag
-            if redisLag == 0 { item.cursor = nil }
         } else {
             item.counting = true
         }

@@ -69,8 +69,11 @@ public final class Collector {
 
     /// Polls `fixed` (always reported) and `discovered` (reported while they exist) streams.
     /// The snapshot is stamped with `wallClock()` read as the first round trip goes out.
+    ///
+    /// `version` is the server's, when known: it decides where Redis' own lag is right (see
+    /// `LagTrust`); unknown means "count wherever Redis' figure could be wrong".
     public func poll(fixed: [Name], discovered: [Name], via redis: some RedisPipeline,
-                     wallClock: () -> Double) throws -> (Snapshot, PollStats) {
+                     version: ServerVersion? = nil, wallClock: () -> Double) throws -> (Snapshot, PollStats) {
         var stats = PollStats()
         let fixedSet = Set(fixed)
         let names = Self.uniqueDisplay((fixed + discovered.filter { !fixedSet.contains($0) }).sorted(), &stats)
@@ -96,7 +99,7 @@ public final class Collector {
                 let info = try StreamInfo(fullReply: infoReply)
                 let lastID = try entryIDs(of: lastReply).first
                 let (stream, streamWork) = build(name: name, info: info, lastEntryID: lastID,
-                                                 nowMs: nowMs, streamIndex: streams.count, stats: &stats)
+                                                 nowMs: nowMs, version: version, streamIndex: streams.count, stats: &stats)
                 streams.append(stream)
                 work += streamWork
             } catch {

@@ -51,6 +51,8 @@ private struct Loop {
     /// `--streams`, decoded once.
     let fixedStreams: [Name]
     var connection: RedisConnection?
+    /// The version of the Redis `connection` talks to, read once a connection.
+    var serverVersion: ServerVersion?
     var status = ExporterStatus()
     var lastGood: Snapshot?
     var discovered: [Name] = []
@@ -96,7 +98,7 @@ private struct Loop {
             let redis = try connected()
             try discoverIfDue(redis)
             let (snapshot, stats) = try collector.poll(
-                fixed: fixedStreams, discovered: discovered, via: redis,
+                fixed: fixedStreams, discovered: discovered, via: redis, version: serverVersion,
                 wallClock: { Date().timeIntervalSince1970 })
             for (reason, count) in stats.skipped { status.pollErrors[reason, default: 0] += count }
             logFirstSkips(stats)
@@ -154,7 +156,12 @@ private struct Loop {
         if let connection, !connection.isBroken { return connection }
         connection = nil
         let fresh = try RedisConnection(endpoint: config.redis, timeoutSeconds: config.redisTimeout)
-        logger.info("connected to redis", metadata: ["redis.address": "\(config.redis.description)"])
+        // Which of Redis' own lag figures are right depends on its version (LagTrust). A user
+        // without INFO still gets exact figures: unknown means counting.
+        serverVersion = (try? fresh.command(["INFO", "server"]))?.text.flatMap(ServerVersion.init(info:))
+        logger.info("connected to redis", metadata: [
+            "redis.address": "\(config.redis.description)", "redis.version": "\(serverVersion?.description ?? "unknown")",
+        ])
         connection = fresh
         return fresh
     }

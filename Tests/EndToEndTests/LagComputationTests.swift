@@ -84,6 +84,45 @@ struct LagComputationTests {
         try checkExact(h, key: trimmed, "XTRIM MAXLEN below the group's position")
     }
 
+    /// Histories after which Redis 7.0 reports a lag that is not null but wrong (redis#13337,
+    /// #13957); 8.2 reports them right. On every version the exporter's figure must equal an
+    /// XRANGE count, exact.
+    @Test(arguments: RedisVersion.all)
+    func historiesWhereRedisOwnLagIsWrong(version: RedisVersion) throws {
+        let h = try Harness(version)
+        func read(_ key: String, _ count: Int) throws {
+            try h.conn.run("XREADGROUP", "GROUP", group, "c", "COUNT", "\(count)", "STREAMS", key, ">")
+        }
+        // Explicit IDs as in the bug reports, a few minutes old so that lag_seconds applies.
+        let base = try h.conn.redisTimeMs() - 300_000
+        func id(_ i: Int) -> String { "\(base + Int64(i))-0" }
+        // Reading across a deleted entry: 7.0 says 4, XRANGE counts 3.
+        for i in 1...8 { try h.conn.run("XADD", "t:across", id(i), "n", "\(i)") }
+        try h.conn.run("XGROUP", "CREATE", "t:across", group, "0")
+        try read("t:across", 2)
+        try h.conn.run("XDEL", "t:across", id(3))
+        try read("t:across", 2)
+        // A trim that overtook the group: 7.0 says 8, the truth is 4.
+        for i in 1...10 { try h.conn.run("XADD", "t:overtaken", id(i), "n", "\(i)") }
+        try h.conn.run("XGROUP", "CREATE", "t:overtaken", group, "0")
+        try read("t:overtaken", 1)
+        try h.conn.run("XTRIM", "t:overtaken", "MAXLEN", "5")
+        try read("t:overtaken", 1)
+        // The same trim, then reading on inside the stream: 7.0 stays wrong for good.
+        for i in 1...10 { try h.conn.run("XADD", "t:after", id(i), "n", "\(i)") }
+        try h.conn.run("XGROUP", "CREATE", "t:after", group, "0")
+        try read("t:after", 1)
+        try h.conn.run("XTRIM", "t:after", "MAXLEN", "5")
+        try read("t:after", 3)
+
+        for key in ["t:across", "t:overtaken", "t:after"] {
+            let truth = try h.conn.undelivered(key, group: group).count
+            let redisLag = try h.conn.groups(key)[group]?["lag"]?.int
+            print("\(version.name) \(key): Redis says lag \(redisLag.map(String.init) ?? "none"), XRANGE counts \(truth)")
+            try checkExact(h, key: Array(key.utf8), "\(key) on \(version.name)")
+        }
+    }
+
     @Test(arguments: RedisVersion.all)
     func emptyStreamAndBinaryName(version: RedisVersion) throws {
         let h = try Harness(version)

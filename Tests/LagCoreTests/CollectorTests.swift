@@ -19,9 +19,9 @@ struct CollectorTests {
 
     static func seconds(since ms: Int64, now: Int64 = now) -> Double { Double(now - ms) / 1000 }
 
-    func poll(_ collector: Collector, _ redis: FakeRedis, fixed: [Name], discovered: [Name] = [])
-        throws -> (Snapshot, PollStats) {
-        try collector.poll(fixed: fixed, discovered: discovered, via: redis, wallClock: { Self.wallClock })
+    func poll(_ collector: Collector, _ redis: FakeRedis, fixed: [Name], discovered: [Name] = [],
+              version: ServerVersion? = nil) throws -> (Snapshot, PollStats) {
+        try collector.poll(fixed: fixed, discovered: discovered, via: redis, version: version, wallClock: { Self.wallClock })
     }
 
     // MARK: the fake answers as Redis did
@@ -73,7 +73,8 @@ struct CollectorTests {
         let now: Int64 = 1_795_938_995_234  // the 7.0 capture's own TIME
         let redis = FakeRedis(timeMs: now)
         redis.keys[b("events:chat")] = try FakeRedis.captured("7.0", "busy")
-        let (snapshot, stats) = try poll(Collector(settings: Self.settings()), redis, fixed: Self.names("events:chat"))
+        let (snapshot, stats) = try poll(Collector(settings: Self.settings()), redis, fixed: Self.names("events:chat"),
+                                         version: ServerVersion(8, 2, 3))
         #expect(snapshot.views == [StreamView(
             name: "events:chat", length: 10, groupCount: 1, entriesAdded: 10, firstEntryID: id(1), lastEntryID: id(10),
             lastEntryAgeSeconds: 31_542_995.224,
@@ -116,6 +117,23 @@ struct CollectorTests {
             .poll(fixed: Self.names("events:remote"), discovered: [], via: redis, wallClock: { redis.clock })
         #expect(stats.roundTrips > 2, "counting pages make the poll last several seconds")
         #expect(snapshot.collectedAt == redis.sentAt[0])
+    }
+
+    /// Where Redis' lag may be wrong (LagTrust), the same reply is counted instead: the same
+    /// figure here, from a page of up to 1000 IDs in the same second round trip.
+    @Test("Redis' lag is counted instead where its version may report it wrong", arguments: [
+        (ServerVersion?.none, true), (ServerVersion(7, 0, 15), true), (ServerVersion(7, 2, 4), true),
+        (ServerVersion(7, 4, 1), false), (ServerVersion(8, 0, 0), false), (ServerVersion(8, 2, 3), false),
+    ])
+    func untrustedLagIsCounted(version: ServerVersion?, counted: Bool) throws {
+        let redis = FakeRedis(timeMs: Self.now)
+        redis.keys[b("events:chat")] = try FakeRedis.captured("7.0", "busy")  // nothing ever deleted
+        let (snapshot, stats) = try poll(Collector(settings: Self.settings()), redis, fixed: Self.names("events:chat"),
+                                         version: version)
+        #expect(snapshot.streams[0].groups[0].lag == 5)
+        #expect(snapshot.streams[0].groups[0].lagExact)
+        #expect(stats.roundTrips == 2)
+        #expect(redis.calls[1] == [[b("XRANGE"), b("events:chat"), b("1764396000005-1"), b("+"), b("COUNT"), b(counted ? "1000" : "1")]])
     }
 
     @Test("2 round trips whether 1 or 50 streams", arguments: Fixtures.versions, [1, 50])

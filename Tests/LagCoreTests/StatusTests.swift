@@ -48,3 +48,45 @@ struct StatusTests {
         #expect(c.staleAfter == 15)
     }
 }
+
+/// Where Redis' own lag is used (docs/figures.md, "Lag where Redis cannot tell").
+@Suite("Lag trust")
+struct LagTrustTests {
+    @Test("versions and histories", arguments: [
+        // (redis lag, length, entries-added, version, trusted)
+        (4, 10, 10, ServerVersion(8, 2, 3), true),
+        (4, 10, 14, ServerVersion(8, 2, 0), true),  // deletions: 8.2 computes them right
+        (4, 10, 10, ServerVersion(8, 1, 9), true),  // nothing ever deleted or trimmed
+        (4, 10, 14, ServerVersion(8, 1, 9), false),
+        (4, 10, 10, ServerVersion(7, 4, 0), true),
+        (4, 10, 11, ServerVersion(7, 4, 1), false),
+        (4, 10, 10, ServerVersion(7, 2, 6), false),  // replicas and AOF reloads before 7.4
+        (4, 10, 10, ServerVersion(7, 0, 15), false),
+        (4, 10, nil, ServerVersion(8, 2, 3), true),
+        (4, 10, nil, ServerVersion(8, 0, 0), false),
+        (0, 10, 10, ServerVersion(8, 2, 3), false),  // inside the stream at least the last entry is undelivered
+        (10, 10, 10, ServerVersion(8, 2, 3), false),  // and at least the first is delivered
+        (9, 10, 10, ServerVersion(8, 2, 3), true),
+        (11, 10, 10, ServerVersion(8, 2, 3), false),
+        (4, 10, 10, nil, false),
+    ] as [(Int, Int, Int?, ServerVersion?, Bool)])
+    func trust(lag: Int, length: Int, added: Int?, version: ServerVersion?, trusted: Bool) {
+        #expect(LagTrust.trusts(redisLag: lag, length: length, entriesAdded: added, version: version) == trusted)
+    }
+
+    @Test("redis_version from INFO", arguments: [
+        ("# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:0\r\n", ServerVersion(7, 0, 15)),
+        ("redis_version:8.2.3\n", ServerVersion(8, 2, 3)),
+        ("redis_version:255.255.255\r\n", ServerVersion(255, 255, 255)),
+        ("redis_version:7.2\r\n", ServerVersion(7, 2, 0)),
+        ("redis_version:7.4.1-rc1\r\n", ServerVersion(7, 4, 1)),
+    ])
+    func version(info: String, expected: ServerVersion) {
+        #expect(ServerVersion(info: info) == expected)
+    }
+
+    @Test("no version in INFO", arguments: ["", "redis_version:\r\n", "redis_version:x.y\r\n", "# Server\r\n"])
+    func noVersion(info: String) {
+        #expect(ServerVersion(info: info) == nil)
+    }
+}
