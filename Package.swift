@@ -30,15 +30,18 @@ let package = Package(
             name: "CMicroHTTPD", pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]),
 
+        // Pure Swift: the reply type, the pipeline protocol, endpoints and errors, shared by the
+        // core and every way of reaching Redis.
+        .target(name: "RedisProtocol", swiftSettings: swiftSettings),
         // The only Swift code that touches hiredis.
-        .target(name: "RedisClient", dependencies: ["CHiredis"], swiftSettings: swiftSettings),
+        .target(name: "RedisClient", dependencies: ["CHiredis", "RedisProtocol"], swiftSettings: swiftSettings),
         // The only Swift code that touches libmicrohttpd.
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"], swiftSettings: swiftSettings),
         // Pure Swift: configuration, reply parsing, lag maths, snapshot, renderers, routing.
         .target(
             name: "LagCore",
             dependencies: [
-                "RedisClient",
+                "RedisProtocol",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
@@ -56,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "StreamLagExporter",
             dependencies: [
-                "LagCore", "RedisClient", "HTTPServer", "Auth",
+                "LagCore", "RedisClient", "RedisProtocol", "HTTPServer", "Auth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -64,13 +67,13 @@ let package = Package(
         .executableTarget(
             name: "TrafficGen",
             dependencies: [
-                "LagCore", "RedisClient",
+                "LagCore", "RedisClient", "RedisProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
 
         .testTarget(
-            name: "LagCoreTests", dependencies: ["LagCore"],
+            name: "LagCoreTests", dependencies: ["LagCore", "RedisProtocol"],
             resources: [.copy("Golden")],
             swiftSettings: swiftSettings),
         .testTarget(
@@ -79,7 +82,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["LagCore", "RedisClient", .product(name: "JWTKit", package: "jwt-kit")],
+            dependencies: ["LagCore", "RedisClient", "RedisProtocol", .product(name: "JWTKit", package: "jwt-kit")],
             swiftSettings: swiftSettings),
     ]
 )

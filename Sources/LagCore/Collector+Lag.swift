@@ -1,4 +1,4 @@
-import RedisClient
+import RedisProtocol
 
 /// One monitored group whose lag or oldest undelivered entry still needs Redis.
 struct LagWork {

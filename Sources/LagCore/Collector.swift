@@ -1,12 +1,4 @@
-public import RedisClient
-
-/// Sends commands in one pipelined round trip. `RedisConnection` is the real one; tests may
-/// pass any other.
-public protocol RedisPipeline {
-    func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply]
-}
-
-extension RedisConnection: RedisPipeline {}
+public import RedisProtocol
 
 /// What one poll cost and what it skipped.
 public struct PollStats: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import RedisClient
+public import RedisProtocol
 
 /// Finds stream keys matching `--streams.pattern` with `SCAN ... TYPE stream`, all patterns'
 /// cursors advanced together, one pipelined round trip per page.

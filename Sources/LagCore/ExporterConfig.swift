@@ -1,4 +1,4 @@
-public import RedisClient
+public import RedisProtocol
 
 /// Everything the flags decide, validated; built by the executable, read by everything else.
 public struct ExporterConfig: Sendable {

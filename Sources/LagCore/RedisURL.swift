@@ -1,5 +1,5 @@
 import Foundation
-public import RedisClient
+public import RedisProtocol
 
 /// Parses `--redis.url`: `redis://[user[:password]@]host:port/db` or `unix:///path?db=N`.
 public enum RedisURL {

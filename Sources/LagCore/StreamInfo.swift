@@ -1,4 +1,4 @@
-public import RedisClient
+public import RedisProtocol
 
 /// What one `XINFO STREAM key FULL COUNT 1` reply says, as plain values. Fields a Redis
 /// version does not report are nil (for example `lag` and `entriesRead` before 7.0).

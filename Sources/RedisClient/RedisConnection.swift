@@ -1,9 +1,10 @@
 internal import CHiredis
 import Foundation
+public import RedisProtocol
 
 /// A blocking hiredis connection: connect with timeouts, pipelined argv commands, replies
 /// decoded into `RedisReply` and freed at once. Not thread-safe: one owner thread.
-public final class RedisConnection {
+public final class RedisConnection: RedisPipeline {
     private var context: UnsafeMutablePointer<redisContext>
     /// Set after an I/O or protocol error: hiredis contexts cannot be reused after one.
     public private(set) var isBroken = false

@@ -4,6 +4,7 @@ import Foundation
 import LagCore
 import Logging
 import RedisClient
+import RedisProtocol
 
 /// The command line, exactly as the SPEC's flag table. Parsing only: `config()` validates and
 /// builds the `ExporterConfig`; every error names its flag.

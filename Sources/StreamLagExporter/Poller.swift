@@ -3,6 +3,7 @@ import Foundation
 import LagCore
 import Logging
 import RedisClient
+import RedisProtocol
 import Synchronization
 
 /// Runs the poll loop on its own thread (hiredis blocks): polls at once, then every interval;

@@ -5,6 +5,7 @@ import HTTPServer
 import LagCore
 import Logging
 import RedisClient
+import RedisProtocol
 
 /// Exit status 2 for any bad flag or value, with one line naming it (Prometheus exporter habit).
 func fail(_ message: String) -> Never {

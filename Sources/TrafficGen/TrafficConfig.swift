@@ -1,4 +1,5 @@
 import RedisClient
+import RedisProtocol
 
 /// The validated flags. Everything is checked once in `TrafficOptions.config()`, so the tick
 /// loop never meets a bad value and never has to decide what to do about one.

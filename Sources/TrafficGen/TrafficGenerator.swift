@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import RedisClient
+import RedisProtocol
 
 /// The tick loop. hiredis blocks, so everything runs on the calling thread over one connection,
 /// and each tick is a single pipelined round trip (XADDs, the previous tick's XACKs,

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LagCore
 import RedisClient
+import RedisProtocol
 
 /// The command line. Names follow the exporter's Prometheus style so that a demo or a test can
 /// pass the same `--redis.url`, `--streams` and `--consumer-group` to both programs.

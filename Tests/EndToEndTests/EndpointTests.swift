@@ -1,6 +1,7 @@
 import Foundation
 import LagCore
 import RedisClient
+import RedisProtocol
 import Testing
 
 /// Every endpoint against what Redis itself reports, once per Redis version.

@@ -1,6 +1,7 @@
 import Foundation
 import LagCore
 import RedisClient
+import RedisProtocol
 import Testing
 
 /// Lag where Redis gives none (null on 7+, absent on 6.2), always compared with an XRANGE count.

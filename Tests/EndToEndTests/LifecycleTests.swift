@@ -1,6 +1,7 @@
 import Foundation
 import LagCore
 import RedisClient
+import RedisProtocol
 import Testing
 
 /// Streams and groups coming and going, bad keys, Redis dying and coming back, stalls.

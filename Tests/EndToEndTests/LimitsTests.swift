@@ -1,6 +1,7 @@
 import Foundation
 import LagCore
 import RedisClient
+import RedisProtocol
 import Testing
 
 /// Caps, vanishing series, and a Redis too slow to answer.

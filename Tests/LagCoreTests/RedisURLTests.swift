@@ -1,4 +1,4 @@
-import RedisClient
+import RedisProtocol
 import Testing
 @testable import LagCore
 

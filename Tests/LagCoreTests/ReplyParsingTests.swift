@@ -1,5 +1,5 @@
 import Foundation
-import RedisClient
+import RedisProtocol
 import Testing
 @testable import LagCore
 

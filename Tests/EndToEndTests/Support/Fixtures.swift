@@ -1,5 +1,6 @@
 import Foundation
 import RedisClient
+import RedisProtocol
 
 /// A running Redis of one version plus the exporter pointed at it; both stopped by their pids.
 final class Harness: @unchecked Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import LagCore
 import RedisClient
+import RedisProtocol
 
 /// Direct questions to Redis, so that every expected value comes from Redis itself.
 extension RedisConnection {

@@ -1,5 +1,6 @@
 import Foundation
 import RedisClient
+import RedisProtocol
 
 /// One Redis version of the test matrix: a name and a redis-server binary.
 struct RedisVersion: Sendable, CustomTestStringConvertible {

@@ -1,4 +1,4 @@
-import RedisClient
+import RedisProtocol
 @testable import LagCore
 
 /// A `RedisPipeline` that records every round trip and answers from canned replies: each key's

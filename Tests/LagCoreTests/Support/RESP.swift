@@ -1,5 +1,5 @@
 import Foundation
-import RedisClient
+import RedisProtocol
 import Testing
 
 /// Decodes the raw RESP2 bytes of the captured fixtures into `RedisReply`, the way hiredis
