@@ -43,19 +43,15 @@ public struct ProcessStats: Sendable, Equatable {
     }
 
     func render(into w: inout TextWriter) {
-        w.family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.")
-        w.sample("process_cpu_seconds_total", cpuSeconds)
-        w.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.")
-        w.sample("process_resident_memory_bytes", residentBytes)
-        w.family("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.")
-        w.sample("process_virtual_memory_bytes", virtualBytes)
-        w.family("process_open_fds", "gauge", "Number of open file descriptors.")
-        w.sample("process_open_fds", openFDs)
-        if let maxFDs {
-            w.family("process_max_fds", "gauge", "Maximum number of open file descriptors.")
-            w.sample("process_max_fds", maxFDs)
+        var figures: [(MetricFamily, Double)] = [
+            (.processCPU, cpuSeconds), (.processResident, Double(residentBytes)),
+            (.processVirtual, Double(virtualBytes)), (.processOpenFDs, Double(openFDs)),
+        ]
+        if let maxFDs { figures.append((.processMaxFDs, Double(maxFDs))) }
+        figures.append((.processStart, startTimeSeconds))
+        for (family, value) in figures {
+            w.family(family)
+            w.sample(family, value)
         }
-        w.family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.")
-        w.sample("process_start_time_seconds", startTimeSeconds)
     }
 }

@@ -10,12 +10,20 @@ struct TextWriter {
         out.reserveCapacity(capacity)
     }
 
-    mutating func family(_ name: String, _ type: String, _ help: String) {
+    mutating func family(_ f: MetricFamily) {
         // OpenMetrics names a counter family without the `_total` its samples carry.
-        var family = name
-        if format == .openMetrics, type == "counter", family.hasSuffix("_total") { family.removeLast(6) }
-        out += "# HELP \(family) \(Self.escapeHelp(help))\n# TYPE \(family) \(type)\n"
+        var family = f.name
+        if format == .openMetrics, f.kind == .counter, family.hasSuffix("_total") { family.removeLast(6) }
+        out += "# HELP \(family) \(Self.escapeHelp(f.help))\n# TYPE \(family) \(f.kind.rawValue)\n"
     }
+
+    /// A sample of `f`, its label values in the order of `f.labels`.
+    mutating func sample(_ f: MetricFamily, _ labelValues: [String], _ value: Double) {
+        sample(f.name, Array(zip(f.labels, labelValues)), value)
+    }
+
+    mutating func sample(_ f: MetricFamily, _ value: Double) { sample(f.name, [], value) }
+    mutating func sample(_ f: MetricFamily, _ value: Int) { sample(f.name, [], Double(value)) }
 
     /// A histogram bucket bound: OpenMetrics wants canonical floats (`1.0`, `+Inf`).
     func bound(_ v: Double) -> String {
