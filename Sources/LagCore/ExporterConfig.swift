@@ -21,8 +21,8 @@ public struct ExporterConfig: Sendable {
 
     public init() {}
 
-    /// A snapshot older than this is stale: its lag figures are no longer served as current.
-    public var staleAfter: Double { 3 * pollInterval }
+    /// When a snapshot's figures stop being served as current.
+    public var freshness: Freshness { Freshness(pollInterval: pollInterval) }
 }
 
 /// The status thresholds: lag <= degraded is healthy, <= unhealthy is degraded, above is unhealthy.

@@ -14,7 +14,7 @@ public struct HealthReport: Sendable {
     static let maxReasons = 20
 
     public init(snapshot: Snapshot?, status exporter: ExporterStatus, thresholds: Thresholds,
-                staleAfter: Double, now: Double) {
+                freshness: Freshness, now: Double) {
         self.thresholds = thresholds
         redisConnected = exporter.redisUp
         var worst = Status.healthy
@@ -30,10 +30,9 @@ public struct HealthReport: Sendable {
             maxLag = snapshot.maxLag
             totalLag = snapshot.totalLag
             collectedAt = snapshot.collectedAt
-            let age = max(now - snapshot.collectedAt, 0)
-            snapshotAgeSeconds = age
-            if age > staleAfter {
-                add(.unhealthy, "last successful poll is \(DurationParser.format(age)) old, more than 3 poll intervals")
+            snapshotAgeSeconds = freshness.age(of: snapshot, now: now)
+            if freshness.isTooOld(snapshot, now: now) {
+                add(.unhealthy, freshness.tooOldReason(snapshot, now: now))
             }
             for stream in snapshot.streams {
                 let name = stream.name.display

@@ -120,7 +120,8 @@ final class Site: HTTPHandler {
         switch route {
         case .metrics:
             // Lag figures only while the snapshot is fresh: no frozen values after 3 intervals.
-            let fresh = published.snapshot.map { Date().timeIntervalSince1970 - $0.collectedAt <= config.staleAfter } ?? false
+            let fresh = config.freshness.isFresh(published.snapshot, redisUp: published.status.redisUp,
+                                                 now: Date().timeIntervalSince1970)
             let variant = MetricsBodies.Variant(
                 format: ExpositionFormat.negotiate(accept: request.header("Accept")),
                 gzip: HeaderList.allowsGzip(request.header("Accept-Encoding")),
@@ -133,7 +134,7 @@ final class Site: HTTPHandler {
         case .health:
             // Rendered per request: its age and staleness depend on the clock, and it is small.
             let report = HealthReport(snapshot: published.snapshot, status: published.status,
-                                      thresholds: config.thresholds, staleAfter: config.staleAfter,
+                                      thresholds: config.thresholds, freshness: config.freshness,
                                       now: Date().timeIntervalSince1970)
             return HTTPReply(status: report.httpStatus,
                              response: PreparedResponse(text: report.json, contentType: JSONRenderer.contentType))

@@ -57,7 +57,7 @@ struct GoldenRenderTests {
     @Test("health.json")
     func health() throws {
         let report = HealthReport(snapshot: Self.snapshot, status: GoldenSnapshot.status, thresholds: Thresholds(),
-                                  staleAfter: 15, now: GoldenSnapshot.collectedAt + 1.2)
+                                  freshness: Freshness(pollInterval: 5), now: GoldenSnapshot.collectedAt + 1.2)
         try expectGolden("health.json", report.json)
     }
 
@@ -67,14 +67,14 @@ struct GoldenRenderTests {
         status.redisUp = false
         status.lastError = "connect: Connection refused"
         let report = HealthReport(snapshot: Self.snapshot, status: status, thresholds: Thresholds(),
-                                  staleAfter: 15, now: GoldenSnapshot.collectedAt + 61)
+                                  freshness: Freshness(pollInterval: 5), now: GoldenSnapshot.collectedAt + 61)
         try expectGolden("health-redis-down.json", report.json)
     }
 
     @Test("health-no-snapshot.json")
     func healthNoSnapshot() throws {
         let report = HealthReport(snapshot: nil, status: ExporterStatus(), thresholds: Thresholds(degraded: 50, unhealthy: 500),
-                                  staleAfter: 15, now: GoldenSnapshot.collectedAt)
+                                  freshness: Freshness(pollInterval: 5), now: GoldenSnapshot.collectedAt)
         try expectGolden("health-no-snapshot.json", report.json)
     }
 
@@ -111,7 +111,7 @@ struct GoldenRenderTests {
     @Test("health: max_lag and total_lag")
     func healthInvariants() throws {
         let report = HealthReport(snapshot: Self.snapshot, status: GoldenSnapshot.status, thresholds: Thresholds(),
-                                  staleAfter: 15, now: GoldenSnapshot.collectedAt + 1.2)
+                                  freshness: Freshness(pollInterval: 5), now: GoldenSnapshot.collectedAt + 1.2)
         #expect(report.maxLag == 10000)
         #expect(report.totalLag == 10128)
         #expect(report.status == .unhealthy)

@@ -26,7 +26,7 @@ struct HealthReportTests {
         status.redisUp = redisUp
         status.lastError = lastError
         let snapshot = streams.map { Snapshot(collectedAt: collectedAt, redisTimeMs: 0, streams: $0) }
-        return HealthReport(snapshot: snapshot, status: status, thresholds: Thresholds(), staleAfter: 15,
+        return HealthReport(snapshot: snapshot, status: status, thresholds: Thresholds(), freshness: Freshness(pollInterval: 5),
                             now: collectedAt + age)
     }
 
@@ -59,7 +59,7 @@ struct HealthReportTests {
         let streams = [Self.stream("events:chat", [Self.group("signalr-consumers", lag: 0)])]
         let old = Self.report(streams, age: 20)
         #expect(Self.verdict(old) == "unhealthy 503")
-        #expect(old.reasons == ["last successful poll is 20s old, more than 3 poll intervals"])
+        #expect(old.reasons == ["last successful poll is 20s old, more than 3 poll intervals (15s)"])
         #expect(old.snapshotAgeSeconds == 20)
         let edge = Self.report(streams, age: 15)
         #expect(Self.verdict(edge) == "healthy 200")
@@ -119,5 +119,25 @@ struct HealthReportTests {
         #expect(r.reasons.first == "stream events:s10 does not exist")
         #expect(r.reasons.last == "and 5 more")
         #expect(Self.verdict(r) == "degraded 200")
+    }
+}
+
+@Suite("Freshness")
+struct FreshnessTests {
+    static let snapshot = Snapshot(collectedAt: 1000, redisTimeMs: 0, streams: [])
+
+    @Test("fresh: a snapshot, Redis up, at most 3 poll intervals old", arguments: [
+        (true, 1000.0, true), (true, 1015.0, true), (true, 1015.001, false), (false, 1001.0, false),
+        (true, 990.0, true),  // a clock step back is no age
+    ])
+    func rule(redisUp: Bool, now: Double, fresh: Bool) {
+        let f = Freshness(pollInterval: 5)
+        #expect(f.isFresh(Self.snapshot, redisUp: redisUp, now: now) == fresh)
+        #expect(f.isFresh(nil, redisUp: true, now: now) == false)
+    }
+
+    @Test("the reason names the age and the limit")
+    func reason() {
+        #expect(Freshness(pollInterval: 2).tooOldReason(Self.snapshot, now: 1090) == "last successful poll is 1m30s old, more than 3 poll intervals (6s)")
     }
 }

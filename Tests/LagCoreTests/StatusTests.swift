@@ -45,7 +45,7 @@ struct StatusTests {
         #expect(c.maxConsumersPerGroup == 100)
         #expect(c.listenAddresses == [ListenAddress(host: "127.0.0.1", port: 9840)])
         #expect(c.telemetryPath == "/metrics")
-        #expect(c.staleAfter == 15)
+        #expect(c.freshness.staleAfter == 15)
     }
 }
 
