@@ -56,10 +56,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // The command line, one option group per concern (Redis, streams, lag, web, auth, log),
+        // and the exit-2 prologue both executables share.
+        .target(
+            name: "Flags",
+            dependencies: [
+                "LagCore", "Auth",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+
         .executableTarget(
             name: "StreamLagExporter",
             dependencies: [
-                "LagCore", "RedisClient", "RedisProtocol", "HTTPServer", "Auth",
+                "LagCore", "RedisClient", "RedisProtocol", "HTTPServer", "Auth", "Flags",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -67,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "TrafficGen",
             dependencies: [
-                "LagCore", "RedisClient", "RedisProtocol",
+                "LagCore", "RedisClient", "RedisProtocol", "Flags",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),

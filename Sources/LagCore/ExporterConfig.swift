@@ -1,21 +1,34 @@
 public import RedisProtocol
 
+/// The defaults the flags and the configuration share, each written once.
+public enum Defaults {
+    public static let redisURL = "redis://localhost:6380/0"
+    /// `redisURL`, parsed (a unit test checks that it parses).
+    public static let redis: RedisEndpoint = {
+        guard let endpoint = try? RedisURL.parse(redisURL) else { preconditionFailure("Defaults.redisURL does not parse") }
+        return endpoint
+    }()
+    public static let streams = "events:chat,events:ticket,events:remote"
+    public static let consumerGroup = "signalr-consumers"
+    public static let listenAddress = ListenAddress(host: "127.0.0.1", port: 9840)
+}
+
 /// Everything the flags decide, validated; built by the executable, read by everything else.
 public struct ExporterConfig: Sendable {
-    public var redis: RedisEndpoint = RedisEndpoint(address: .tcp(host: "localhost", port: 6380))
+    public var redis: RedisEndpoint = Defaults.redis
     public var redisTimeout: Double = 2
-    public var streams: [[UInt8]] = ["events:chat", "events:ticket", "events:remote"].map { Array($0.utf8) }
+    public var streams: [[UInt8]] = FlagValues.list(Defaults.streams).map { Array($0.utf8) }
     public var streamPatterns: [String] = []
     public var discoveryInterval: Double = 60
     public var maxStreams: Int = 100_000
     /// Group names to monitor; nil means every group of every stream (`*`).
-    public var groups: [[UInt8]]? = [Array("signalr-consumers".utf8)]
+    public var groups: [[UInt8]]? = [Array(Defaults.consumerGroup.utf8)]
     public var pollInterval: Double = 5
     public var thresholds = Thresholds()
     public var lagCountLimit: Int = 10_000
     public var stallAfter: Double = 300
     public var maxConsumersPerGroup: Int = 100
-    public var listenAddresses: [ListenAddress] = [ListenAddress(host: "127.0.0.1", port: 9840)]
+    public var listenAddresses: [ListenAddress] = [Defaults.listenAddress]
     public var telemetryPath: String = "/metrics"
     public var maxConnections: Int = 512
 

@@ -1,4 +1,4 @@
-import ArgumentParser
+import Flags
 import Dispatch
 import Foundation
 import HTTPServer
@@ -7,22 +7,8 @@ import Logging
 import RedisClient
 import RedisProtocol
 
-/// Exit status 2 for any bad flag or value, with one line naming it (Prometheus exporter habit).
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("stream-lag-exporter: \(message.escapingControlCharacters)\n".utf8))
-    exit(2)
-}
-
-let options: Options
-do {
-    options = try Options.parse()
-} catch {
-    if Options.exitCode(for: error) == .success {
-        print(Options.fullMessage(for: error))
-        exit(0)
-    }
-    fail(Options.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments")
-}
+let tool = "stream-lag-exporter"
+let options = CommandLineFront.parse(Options.self, tool: tool)
 
 let build = BuildInfo(version: exporterVersion, swiftVersion: swiftVersion,
                       hiredisVersion: hiredisVersion, microhttpdVersion: microhttpdVersion)
@@ -34,16 +20,13 @@ if options.version {
 let config: ExporterConfig
 do {
     config = try options.config(environment: ProcessInfo.processInfo.environment)
+    try options.log.bootstrap()
 } catch {
-    fail("\(error)")
+    CommandLineFront.badFlag(tool: tool, error.description)
 }
-
-let logLevel = Logger.Level(flag: options.logLevel)!
-let logFormat = LineLogHandler.Format(rawValue: options.logFormat)!
-LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: logLevel, format: logFormat) }
-let logger = Logger(label: "stream-lag-exporter")
+let logger = Logger(label: tool)
 
 // hiredis does not suppress SIGPIPE; a closed socket must be an error, not death.
 signal(SIGPIPE, SIG_IGN)
-exit(Exporter(config: config, authSettings: options.authSettings, disableAuth: options.disableAuth,
+exit(Exporter(config: config, authSettings: options.auth.settings, disableAuth: options.web.disableAuth,
               build: build, logger: logger).run())

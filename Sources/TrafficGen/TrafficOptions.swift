@@ -1,4 +1,5 @@
 import ArgumentParser
+import Flags
 import Foundation
 import LagCore
 import RedisClient
@@ -18,17 +19,14 @@ struct TrafficOptions: ParsableCommand {
             Stops on SIGINT/SIGTERM or after --duration, with status 0.
             """)
 
-    @Option(name: .customLong("redis.url"), help: "redis://[user[:password]@]host:port/db or unix:///path?db=N")
-    var redisURL = "redis://localhost:6380/0"
-
-    @Option(name: .customLong("redis.timeout"), help: "Connect and command timeout")
-    var redisTimeout = "2s"
+    /// The exporter's own `--redis.*` flags, so that both programs take the same connection.
+    @OptionGroup(title: "Redis") var redis: RedisOptions
 
     @Option(name: .customLong("streams"), help: "Comma-separated stream keys to write and read")
-    var streams = "events:chat,events:ticket,events:remote"
+    var streams = Defaults.streams
 
     @Option(name: .customLong("consumer-group"), help: "Consumer group created on every stream and read by the consumers")
-    var consumerGroup = "signalr-consumers"
+    var consumerGroup = Defaults.consumerGroup
 
     @Option(name: .customLong("produce-rate"), help: "Entries a second added to each stream")
     var produceRate = 50.0
@@ -61,13 +59,9 @@ struct TrafficOptions: ParsableCommand {
     var payloadBytes = 64
 
 
-    func config() throws -> TrafficConfig {
-        let endpoint: RedisEndpoint
-        do {
-            endpoint = try RedisURL.parse(redisURL)
-        } catch {
-            throw FlagError(flag: "--redis.url", problem: error.description)
-        }
+    func config(environment: [String: String]) throws -> TrafficConfig {
+        var connection = ExporterConfig()
+        try redis.apply(to: &connection, environment: environment)
         let streamList = FlagValues.list(streams)
         guard !streamList.isEmpty else { throw FlagError(flag: "--streams", problem: "no stream named") }
         guard Set(streamList).count == streamList.count else {
@@ -99,8 +93,8 @@ struct TrafficOptions: ParsableCommand {
             throw FlagError(flag: "--payload-bytes", problem: "\(payloadBytes) is not from 0 to 1048576")
         }
         return TrafficConfig(
-            redis: endpoint,
-            redisTimeout: try FlagValues.duration("--redis.timeout", redisTimeout, minimum: 0.001),
+            redis: connection.redis,
+            redisTimeout: connection.redisTimeout,
             streams: streamList,
             group: group,
             produceRate: produceRate,

@@ -1,28 +1,16 @@
-import ArgumentParser
+import Flags
 import Foundation
 
 // Exit status 2 and one line naming the flag for anything wrong on the command line, as the
 // exporter does; 0 after SIGINT/SIGTERM or --duration; 1 when Redis refuses the setup.
 
-let options: TrafficOptions
-do {
-    options = try TrafficOptions.parse()
-} catch {
-    if TrafficOptions.exitCode(for: error) == .success {
-        print(TrafficOptions.fullMessage(for: error))
-        exit(0)
-    }
-    let message = TrafficOptions.message(for: error).split(separator: "\n").first.map(String.init)
-    Console.line(message ?? "invalid arguments")
-    exit(2)
-}
-
+let tool = "stream-lag-traffic"
+let options = CommandLineFront.parse(TrafficOptions.self, tool: tool)
 let config: TrafficConfig
 do {
-    config = try options.config()
+    config = try options.config(environment: ProcessInfo.processInfo.environment)
 } catch {
-    Console.line("\(error)")
-    exit(2)
+    CommandLineFront.badFlag(tool: tool, "\(error)")
 }
 
 // hiredis does not suppress SIGPIPE; a closed socket must be an error to retry, not death.

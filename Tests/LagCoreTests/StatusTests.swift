@@ -29,7 +29,7 @@ struct StatusTests {
     }
 
     @Test("ExporterConfig defaults are the SPEC's flag defaults")
-    func configDefaults() {
+    func configDefaults() throws {
         let c = ExporterConfig()
         #expect(c.redis == RedisEndpoint(address: .tcp(host: "localhost", port: 6380), database: 0))
         #expect(c.redisTimeout == 2)
@@ -46,6 +46,7 @@ struct StatusTests {
         #expect(c.listenAddresses == [ListenAddress(host: "127.0.0.1", port: 9840)])
         #expect(c.telemetryPath == "/metrics")
         #expect(c.freshness.staleAfter == 15)
+        #expect(c.redis == (try RedisURL.parse(Defaults.redisURL)), "the default endpoint is the default URL")
     }
 }
 

@@ -1,0 +1,26 @@
+public import ArgumentParser
+import Foundation
+public import LagCore
+
+/// What both executables do first: parse the command line, print `--help` and exit 0, or exit 2
+/// with one line naming the bad flag (control characters escaped, so a value cannot forge a
+/// second line).
+public enum CommandLineFront {
+    public static func parse<Command: ParsableCommand>(_ type: Command.Type, tool: String) -> Command {
+        do {
+            return try Command.parse()
+        } catch {
+            if Command.exitCode(for: error) == .success {
+                print(Command.fullMessage(for: error))
+                exit(0)
+            }
+            badFlag(tool: tool, Command.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments")
+        }
+    }
+
+    /// Writes `tool: message` on one line to stderr and exits 2.
+    public static func badFlag(tool: String, _ message: String) -> Never {
+        FileHandle.standardError.write(Data("\(tool): \(message.escapingControlCharacters)\n".utf8))
+        exit(2)
+    }
+}
