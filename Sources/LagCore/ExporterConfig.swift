@@ -58,22 +58,9 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     public static func parse(_ text: String) -> ListenAddress? {
-        var host = ""
-        var portText = Substring(text)
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { return nil }
-            host = String(text[text.index(after: text.startIndex)..<close])
-            let after = text[text.index(after: close)...]
-            guard after.hasPrefix(":") else { return nil }
-            portText = after.dropFirst()
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { return nil }
-            host = String(text[..<colon])
-            guard !host.contains(":") else { return nil }
-            portText = text[text.index(after: colon)...]
-        }
-        guard let port = Int(portText), (0...65535).contains(port) else { return nil }
-        return ListenAddress(host: host, port: port)
+        guard let (host, portText) = HostPort.split(Substring(text)), let portText,
+              let port = Int(portText), (0...65535).contains(port) else { return nil }
+        return ListenAddress(host: String(host), port: port)
     }
 
     public var description: String {
@@ -86,5 +73,27 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
         // An IPv4 literal in 127.0.0.0/8, not a DNS name that happens to start with "127.".
         let octets = host.split(separator: ".", omittingEmptySubsequences: false)
         return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+}
+
+/// Splits `host:port`, `[v6]:port`, `host` or `:port` (the one parser of both
+/// `--web.listen-address` and the Redis URL's authority); the callers apply their own defaults
+/// and ranges.
+enum HostPort {
+    /// The host (empty when none is given) and the port text (nil when there is no colon), or
+    /// nil when the brackets are broken or an unbracketed host holds a colon.
+    static func split(_ text: Substring) -> (host: Substring, port: Substring?)? {
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            let host = text[text.index(after: text.startIndex)..<close]
+            let after = text[text.index(after: close)...]
+            if after.isEmpty { return (host, nil) }
+            guard after.hasPrefix(":") else { return nil }
+            return (host, after.dropFirst())
+        }
+        guard let colon = text.lastIndex(of: ":") else { return (text, nil) }
+        let host = text[..<colon]
+        guard !host.contains(":") else { return nil }
+        return (host, text[text.index(after: colon)...])
     }
 }

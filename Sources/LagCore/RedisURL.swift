@@ -76,27 +76,14 @@ public enum RedisURL {
     }
 
     static func hostPort(_ text: Substring) throws(ParseError) -> (String, Int) {
-        var host = Substring("localhost")
-        var portText: Substring = "6379"
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { throw ParseError(description: "unclosed '[' in host") }
-            host = text[text.index(after: text.startIndex)..<close]
-            let after = text[text.index(after: close)...]
-            if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty {
-                throw ParseError(description: "unexpected '\(after)' after host")
-            }
-        } else if let colon = text.lastIndex(of: ":") {
-            host = text[..<colon]
-            portText = text[text.index(after: colon)...]
-        } else if !text.isEmpty {
-            host = text
+        guard let (host, portText) = HostPort.split(text) else {
+            throw ParseError(description: "the host is not host, [v6] or host:port")
         }
-        guard let port = Int(portText), (1...65535).contains(port) else {
+        guard let port = Int(portText ?? "6379"), (1...65535).contains(port) else {
             // The text is not echoed: in a URL that lost its '@host' it is the password.
             throw ParseError(description: "the port is not a number from 1 to 65535")
         }
-        if host.isEmpty { host = "localhost" }
-        return (String(host), port)
+        return (host.isEmpty ? "localhost" : String(host), port)
     }
 
     private static func decode(_ s: Substring) -> String {

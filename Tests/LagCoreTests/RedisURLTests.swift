@@ -42,7 +42,7 @@ struct RedisURLTests {
         ("unix:///tmp/r.sock?db=x", "db 'x' is not a number"),
         ("unix://tmp/r.sock", "unix:// needs an absolute socket path"),
         ("unix:///tmp/r.sock?tls=1", "unknown query parameter 'tls'"),
-        ("redis://[::1:6380", "unclosed '[' in host"),
+        ("redis://[::1:6380", "the host is not host, [v6] or host:port"),
         ("http://host:6379", "must start with redis:// or unix://"),
         ("localhost:6379", "must start with redis:// or unix://"),
     ])
