@@ -1,20 +1,27 @@
 import RedisProtocol
 
-/// One monitored group whose lag or oldest undelivered entry still needs Redis.
+/// One monitored group whose lag or oldest undelivered entry may still need Redis.
 struct LagWork {
+    /// What is left to read for the group; each read moves it on, ending at `.done`.
+    enum Phase {
+        /// The lag and the oldest undelivered entry are known (or there is none).
+        case done
+        /// The lag is known; the oldest undelivered entry is the first at or after `from`.
+        case findOldest(from: StreamID)
+        /// Redis' lag is missing or not trusted: entries at or after `from` are being counted.
+        case counting(from: StreamID, counted: Int)
+    }
+
     var streamIndex: Int
     var groupIndex: Int
     var key: [UInt8]
     var lastDeliveredID: StreamID
     var lastEntryID: StreamID?
-    /// Known lag (from Redis, or decided without counting); nil while counting.
+    var phase: Phase = .done
+    /// The lag, once known; nil only while counting.
     var lag: Int?
+    /// False when the count stopped at the limit (a lower bound) or could not finish.
     var exact = true
-    /// Whether the entries after last-delivered-id must be counted (Redis gave no lag).
-    var counting = false
-    var counted = 0
-    /// Where the next range starts (inclusive); nil when nothing is left to read.
-    var cursor: StreamID?
     var firstUndelivered: StreamID?
 }
 
@@ -95,15 +102,21 @@ extension Collector {
             // Everything after the first entry is undelivered (and the first too, when the group
             // is before it). Its oldest undelivered entry is the first, or the one after it.
             item.lag = ldi < first ? info.length : info.length - 1
-            if ldi < first { item.firstUndelivered = first } else { item.cursor = ldi.successor }
+            if ldi < first {
+                item.firstUndelivered = first
+            } else if let next = ldi.successor {
+                item.phase = .findOldest(from: next)
+            }
             return
         }
-        item.cursor = ldi.successor
+        // Inside the stream: LD < last entry, so LD has a successor.
+        guard let next = ldi.successor else { return }
         if let redisLag, LagTrust.trusts(redisLag: redisLag, length: info.length,
                                          entriesAdded: info.entriesAdded, version: version) {
             item.lag = redisLag
+            item.phase = .findOldest(from: next)
         } else {
-            item.counting = true
+            item.phase = .counting(from: next, counted: 0)
         }
     }
 
@@ -111,55 +124,56 @@ extension Collector {
     /// count is done or has reached the limit. Round trips: 1 + ceil(limit / page) at most.
     func resolveLag(_ work: inout [LagWork], via redis: some RedisPipeline, _ stats: inout PollStats) throws {
         while true {
-            let active = work.indices.filter { i in
-                work[i].cursor != nil && (work[i].counting || work[i].firstUndelivered == nil)
+            var reads: [(index: Int, from: StreamID, size: Int)] = []
+            for (i, item) in work.enumerated() {
+                switch item.phase {
+                case .done: continue
+                case .findOldest(let from): reads.append((i, from, 1))
+                case .counting(let from, let counted):
+                    reads.append((i, from, min(settings.countPageSize, settings.countLimit - counted)))
+                }
             }
-            if active.isEmpty { break }
-            var commands: [[[UInt8]]] = []
-            var sizes: [Int] = []
-            for i in active {
-                let size = work[i].counting
-                    ? min(settings.countPageSize, settings.countLimit - work[i].counted) : 1
-                sizes.append(size)
-                commands.append(Commands.range(work[i].key, from: work[i].cursor!, count: size))
-            }
-            let replies = try send(commands, via: redis, &stats)
-            for (n, i) in active.enumerated() {
-                let ids: [StreamID]
-                do {
-                    ids = try entryIDs(of: replies[n])
-                } catch {
-                    // The stream changed type or vanished between round trips: stop here.
-                    stats.skip(error.kind, "stream \(Name(work[i].key).display): \(error.description)")
-                    finish(&work[i], exact: false)
-                    continue
-                }
-                if work[i].firstUndelivered == nil { work[i].firstUndelivered = ids.first }
-                guard work[i].counting else {
-                    work[i].cursor = nil
-                    continue
-                }
-                work[i].counted += ids.count
-                let reachedEnd = ids.count < sizes[n] || (ids.last.map { $0 >= (work[i].lastEntryID ?? .max) } ?? true)
-                if reachedEnd {
-                    finish(&work[i], exact: true)
-                } else if work[i].counted >= settings.countLimit {
-                    finish(&work[i], exact: false)  // a lower bound
-                } else {
-                    work[i].cursor = ids.last?.successor
-                    if work[i].cursor == nil { finish(&work[i], exact: true) }
-                }
+            if reads.isEmpty { break }
+            let replies = try send(reads.map { Commands.range(work[$0.index].key, from: $0.from, count: $0.size) },
+                                   via: redis, &stats)
+            for (read, reply) in zip(reads, replies) {
+                advance(&work[read.index], pageSize: read.size, reply: reply, &stats)
             }
         }
     }
 
-    private func finish(_ item: inout LagWork, exact: Bool) {
-        if item.counting {
-            item.lag = item.counted
-            item.exact = exact
-            item.counting = false
+    /// Moves one group on by one range reply.
+    private func advance(_ item: inout LagWork, pageSize: Int, reply: RedisReply, _ stats: inout PollStats) {
+        let ids: [StreamID]
+        do {
+            ids = try entryIDs(of: reply)
+        } catch {
+            // The stream changed type or vanished between round trips: stop here.
+            stats.skip(error.kind, "stream \(Name(item.key).display): \(error.description)")
+            if case .counting(_, let counted) = item.phase {
+                item.lag = counted
+                item.exact = false
+            }
+            item.phase = .done
+            return
         }
-        item.cursor = nil
+        if item.firstUndelivered == nil { item.firstUndelivered = ids.first }
+        guard case .counting(_, let before) = item.phase else {
+            item.phase = .done
+            return
+        }
+        let counted = before + ids.count
+        let reachedEnd = ids.count < pageSize || (ids.last.map { $0 >= (item.lastEntryID ?? .max) } ?? true)
+        if reachedEnd || counted >= settings.countLimit {
+            item.lag = counted
+            item.exact = reachedEnd  // else a lower bound
+            item.phase = .done
+        } else if let next = ids.last?.successor {
+            item.phase = .counting(from: next, counted: counted)
+        } else {
+            item.lag = counted  // the largest ID: nothing can follow
+            item.phase = .done
+        }
     }
 
     func send(_ commands: [[[UInt8]]], via redis: some RedisPipeline, _ stats: inout PollStats) throws -> [RedisReply] {
