@@ -11,41 +11,79 @@ public final class Credentials: Sendable {
     /// takes as long as for a known user and does not reveal which users exist.
     private let decoyHash: String?
     private let basicSuccesses = BasicAuthCache()
+    /// Whether `/metrics` and `/api/*` require a credential. True when this set protects them
+    /// (`protects`), and kept from the set it replaced on a reload: once required, always
+    /// required, so that a reload can never open them. See `failsClosed`.
+    public let required: Bool
 
     init(
         bearerTokens: StaticBearerTokens?, jwt: JWTVerifier?, webConfig: WebConfig?,
-        verifier: @escaping PasswordVerifier
+        verifier: @escaping PasswordVerifier, keepsRequirementOf previous: Credentials? = nil
     ) {
         self.bearerTokens = bearerTokens
         self.jwt = jwt
         self.webConfig = webConfig
         self.verifier = verifier
         self.decoyHash = webConfig?.basicAuthUsers.values.min()
+        let protects = bearerTokens != nil || jwt != nil || !(webConfig?.basicAuthUsers.isEmpty ?? true)
+            || webConfig?.tls?.clientAuth == .requireAndVerifyClientCert
+        self.required = protects || (previous?.required ?? false)
     }
 
-    /// Reads every configured file; the first problem found is thrown.
+    /// Reads every configured file at start; the first problem found is thrown.
     public static func load(
         _ settings: AuthSettings, verifier: @escaping PasswordVerifier
     ) throws(AuthConfigError) -> Credentials {
         try CredentialsLoader(settings: settings).load(verifier: verifier)
     }
 
-    /// True when nothing is configured (no tokens, no JWT key, no basic_auth_users): no auth at
-    /// all. TLS alone, even with client certificates, does not count.
+    /// Re-reads every configured file for a SIGHUP; the first problem found is thrown (the
+    /// caller keeps `previous`). The requirement is kept from `previous`: when nothing is left
+    /// to check, the result `failsClosed`.
+    public static func reload(
+        _ settings: AuthSettings, verifier: @escaping PasswordVerifier, replacing previous: Credentials
+    ) throws(AuthConfigError) -> Credentials {
+        try CredentialsLoader(settings: settings, previous: previous).load(verifier: verifier)
+    }
+
+    /// True when no credential is checked from the Authorization header (no tokens, no JWT key,
+    /// no basic_auth_users). TLS alone does not count; see `requiresClientCertificate`.
     public var isEmpty: Bool { bearerTokens == nil && jwt == nil && !hasBasicAuth }
 
     public var hasBasicAuth: Bool { !(webConfig?.basicAuthUsers.isEmpty ?? true) }
 
+    /// `client_auth_type: RequireAndVerifyClientCert`: a certificate signed by `client_ca_file`
+    /// is a credential (the TLS layer refuses a connection without one). The other modes do not
+    /// count: `RequireAnyClientCert` accepts any self-signed certificate.
+    public var requiresClientCertificate: Bool { webConfig?.tls?.clientAuth == .requireAndVerifyClientCert }
+
+    /// Whether this set has something to check on the protected paths: a credential in the
+    /// Authorization header, or a verified client certificate.
+    public var protects: Bool { !isEmpty || requiresClientCertificate }
+
+    /// Credentials are required but this set holds nothing to check (a reload emptied the
+    /// files): the protected paths refuse every request until a reload brings one back.
+    public var failsClosed: Bool { required && !protects }
+
     /// Checks one request's Authorization header. Synchronous and lock-free: it runs on
     /// libmicrohttpd's threads. "Bearer" accepts a static token or a valid JWT, "Basic" a
-    /// `basic_auth_users` entry; any configured kind may satisfy it. With nothing configured,
-    /// everything is allowed.
-    public func authorize(authorization: String?) -> AuthDecision {
-        authorize(authorization: authorization, now: Date())
+    /// `basic_auth_users` entry; any configured kind may satisfy it. With no header credential
+    /// configured, a verified client certificate is what `RequireAndVerifyClientCert` asks for;
+    /// with nothing configured, everything is allowed unless credentials are `required`.
+    public func authorize(authorization: String?, clientCertificateVerified: Bool = false) -> AuthDecision {
+        authorize(authorization: authorization, clientCertificateVerified: clientCertificateVerified, now: Date())
     }
 
-    func authorize(authorization: String?, now: Date) -> AuthDecision {
-        if isEmpty { return .allowed }
+    func authorize(authorization: String?, clientCertificateVerified: Bool = false, now: Date) -> AuthDecision {
+        if isEmpty {
+            if requiresClientCertificate {
+                if clientCertificateVerified { return .allowed }
+            } else if !required {
+                return .allowed
+            }
+            // Fail closed: nothing here can succeed, and the answer looks like any refusal.
+            return AuthorizationHeader(authorization) == .absent ? .missing : .invalid
+        }
         switch AuthorizationHeader(authorization) {
         case .absent:
             return .missing

@@ -2,6 +2,8 @@
 /// that the request path and the file handling each stay small.
 struct CredentialsLoader {
     let settings: AuthSettings
+    /// The set in force when reloading; nil at start. Its requirement is kept.
+    var previous: Credentials?
 
     func load(verifier: @escaping PasswordVerifier) throws(AuthConfigError) -> Credentials {
         let tokens = try settings.bearerTokensFile.map { (path) throws(AuthConfigError) in
@@ -11,7 +13,8 @@ struct CredentialsLoader {
         let webConfig = try settings.webConfigFile.map { (path) throws(AuthConfigError) in
             try WebConfig.load(path: path)
         }
-        return Credentials(bearerTokens: tokens, jwt: jwt, webConfig: webConfig, verifier: verifier)
+        return Credentials(bearerTokens: tokens, jwt: jwt, webConfig: webConfig, verifier: verifier,
+                           keepsRequirementOf: previous)
     }
 
     private func loadJWT() throws(AuthConfigError) -> JWTVerifier? {

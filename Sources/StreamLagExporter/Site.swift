@@ -98,6 +98,9 @@ final class Site: HTTPHandler {
         current.withLock { $0 = next }
     }
 
+    /// The credentials in force.
+    var credentials: Credentials { gate.withLock { $0 }.credentials }
+
     /// Puts new credentials in force (SIGHUP); requests already past the gate are unaffected.
     func replace(credentials: Credentials) {
         let next = Gate(credentials)
@@ -108,12 +111,11 @@ final class Site: HTTPHandler {
         let route = Route.resolve(method: request.method, path: request.path, telemetryPath: config.telemetryPath)
         if route.isProtected {
             let gate = gate.withLock { $0 }
-            if !gate.credentials.isEmpty {
-                switch gate.credentials.authorize(authorization: request.header("Authorization")) {
-                case .allowed: break
-                case .missing: return HTTPReply(status: 401, response: gate.missing)
-                case .invalid: return HTTPReply(status: 401, response: gate.invalid)
-                }
+            switch gate.credentials.authorize(authorization: request.header("Authorization"),
+                                              clientCertificateVerified: request.clientCertificate == .verified) {
+            case .allowed: break
+            case .missing: return HTTPReply(status: 401, response: gate.missing)
+            case .invalid: return HTTPReply(status: 401, response: gate.invalid)
             }
         }
         let published = current.withLock { $0 }

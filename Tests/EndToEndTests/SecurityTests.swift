@@ -280,6 +280,110 @@ struct SecurityTests {
         try eventually(10, "service after idle clients leave") { try exporter.get("/-/healthy").status == 200 }
     }
 
+    // MARK: - Reloads never widen access
+
+    /// Sends SIGHUP and waits until the exporter has logged the outcome of that reload.
+    private func reload(_ exporter: ExporterProcess) throws {
+        func outcomes() -> Int {
+            exporter.stderr.text.split(separator: "\n")
+                .filter { $0.contains("credentials reloaded") || $0.contains("reload refused") }.count
+        }
+        let before = outcomes()
+        kill(exporter.process.processIdentifier, SIGHUP)
+        try eventually(10, "the reload's log line") { outcomes() > before }
+    }
+
+    /// Every protected path refuses `headers` with the usual JSON error (401 or 403, never 200).
+    private func expectRefused(_ exporter: ExporterProcess, headers: [String] = [], curl: [String] = [],
+                               tlsCA: String? = nil, _ note: Comment) throws {
+        for path in Self.protectedPaths {
+            let r = try tlsCA.map { try exporter.getTLS(path, ca: $0, headers: headers, curl: curl) }
+                ?? exporter.get(path, headers: headers, curl: curl)
+            #expect(r.status == 401 || r.status == 403, "\(path): \(note)")
+            #expect((try? r.json().string("error")) != nil, "\(path) answers the usual JSON error: \(note)")
+        }
+    }
+
+    /// A public listener protected by basic auth: rewriting `basic_auth_users` to `{}` and
+    /// sending SIGHUP must not open /metrics and /api/* to anyone; a later reload that brings a
+    /// user back restores normal service.
+    @Test func sighupThatEmptiesBasicAuthUsersKeepsAPublicListenerClosed() throws {
+        let h = try startRedis()
+        let dir = try SecretsDir()
+        let password = "pw-\(UUID().uuidString)"
+        let hash = try dir.bcrypt(password)
+        let config = try dir.write("web.yml", "basic_auth_users:\n  prometheus: \(hash)\n")
+        let exporter = try start(h, ["--web.listen-address", "0.0.0.0:0", "--web.config.file", config])
+        let user = ["-u", "prometheus:\(password)"]
+        #expect(try exporter.get("/metrics", curl: user).status == 200)
+        try expectRefused(exporter, "no credential before the reload")
+
+        try dir.write("web.yml", "basic_auth_users: {}\n")
+        try reload(exporter)
+        try expectRefused(exporter, "no credential after basic_auth_users was emptied")
+        try expectRefused(exporter, curl: user, "the removed user")
+        for path in Self.openPaths { #expect(try exporter.get(path).status == 200, "\(path) stays open") }
+        #expect(exporter.stderr.text.contains("auth=closed"), "the log says the protected paths are closed")
+
+        // A reload that brings a credential back restores service.
+        try dir.write("web.yml", "basic_auth_users:\n  prometheus: \(hash)\n")
+        try reload(exporter)
+        #expect(try exporter.get("/metrics", curl: user).status == 200)
+        try expectRefused(exporter, "no credential once the user is back")
+        try expectNoSecret([password, hash], in: exporter)
+    }
+
+    /// `RequireAndVerifyClientCert` counts as a credential: alone, it lets the exporter start on
+    /// a public address (`RequireAnyClientCert`, which checks nothing, does not). Switching it to
+    /// `NoClientCert`, or removing TLS, by SIGHUP must not open the API.
+    @Test func aRequiredClientCertificateIsACredentialAndAReloadCannotDropIt() throws {
+        let h = try startRedis()
+        let dir = try SecretsDir()
+        try dir.makePKI()
+        let anyCert = try dir.write("any.yml", """
+            tls_server_config:
+              cert_file: server.pem
+              key_file: server.key
+              client_auth_type: RequireAnyClientCert
+
+            """)
+        let refused = try runExporter(["--redis.url", h.redis.url, "--web.listen-address", "0.0.0.0:0", "--web.config.file", anyCert])
+        #expect(refused.status == 2, "a certificate that is not verified is no credential")
+        #expect(refused.stderr.contains("--web.disable-auth"))
+
+        let config = try dir.write("web.yml", """
+            tls_server_config:
+              cert_file: server.pem
+              key_file: server.key
+              client_auth_type: RequireAndVerifyClientCert
+              client_ca_file: ca.pem
+
+            """)
+        let exporter = try ExporterProcess(["--redis.url", h.redis.url, "--poll.interval", "100ms", "--log.level", "debug",
+                                            "--web.listen-address", "0.0.0.0:0", "--web.config.file", config])
+        h.exporter = exporter
+        let ca = dir.path("ca.pem")
+        let client = ["--cert", dir.path("client.pem"), "--key", dir.path("client.key")]
+        try eventually(10, "ready over TLS") { try exporter.getTLS("/-/ready", ca: ca, curl: client).status == 200 }
+        for path in Self.protectedPaths {
+            #expect(try exporter.getTLS(path, ca: ca, curl: client).status == 200, "\(path) with the client certificate")
+        }
+
+        // The client certificate requirement dropped: TLS stays, the API stays closed.
+        try dir.write("web.yml", "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n")
+        try reload(exporter)
+        try eventually(10, "TLS without client certificates") { try exporter.getTLS("/-/healthy", ca: ca).status == 200 }
+        try expectRefused(exporter, tlsCA: ca, "no client certificate after NoClientCert")
+        try expectRefused(exporter, curl: client, tlsCA: ca, "a client certificate is no longer asked for")
+        #expect(exporter.stderr.text.contains("auth=closed"))
+
+        // TLS removed altogether: plain HTTP, the API still closed.
+        try dir.write("web.yml", "basic_auth_users:\n")
+        try reload(exporter)
+        try eventually(10, "plain HTTP") { (try? exporter.get("/-/healthy").status) == 200 }
+        try expectRefused(exporter, "plain HTTP after TLS was removed")
+    }
+
     /// Every log line so far and every response body of the exporter hold none of the secrets.
     private func expectNoSecret(_ secrets: [String], in exporter: ExporterProcess) throws {
         var outputs = [exporter.stderr.text, exporter.stdout.text]
@@ -320,3 +424,4 @@ final class ManagedCounter: @unchecked Sendable {
     var value: Int { lock.withLock { count } }
     func add() { lock.withLock { count += 1 } }
 }
+
