@@ -15,16 +15,20 @@ public final class Credentials: Sendable {
     /// (`protects`), and kept from the set it replaced on a reload: once required, always
     /// required, so that a reload can never open them. See `failsClosed`.
     public let required: Bool
+    /// What a reload found emptied or deleted, and so revoked (flag and why, never contents).
+    public let revoked: [AuthConfigError]
 
     init(
         bearerTokens: StaticBearerTokens?, jwt: JWTVerifier?, webConfig: WebConfig?,
-        verifier: @escaping PasswordVerifier, keepsRequirementOf previous: Credentials? = nil
+        verifier: @escaping PasswordVerifier, keepsRequirementOf previous: Credentials? = nil,
+        revoked: [AuthConfigError] = []
     ) {
         self.bearerTokens = bearerTokens
         self.jwt = jwt
         self.webConfig = webConfig
         self.verifier = verifier
         self.decoyHash = webConfig?.basicAuthUsers.values.min()
+        self.revoked = revoked
         let protects = bearerTokens != nil || jwt != nil || !(webConfig?.basicAuthUsers.isEmpty ?? true)
             || webConfig?.tls?.clientAuth == .requireAndVerifyClientCert
         self.required = protects || (previous?.required ?? false)
@@ -37,9 +41,10 @@ public final class Credentials: Sendable {
         try CredentialsLoader(settings: settings).load(verifier: verifier)
     }
 
-    /// Re-reads every configured file for a SIGHUP; the first problem found is thrown (the
-    /// caller keeps `previous`). The requirement is kept from `previous`: when nothing is left
-    /// to check, the result `failsClosed`.
+    /// Re-reads every configured file for a SIGHUP. A present but malformed file is thrown (the
+    /// caller keeps `previous`); an emptied or deleted one revokes what it held (`revoked`).
+    /// The requirement is kept from `previous`: when nothing is left to check, the result
+    /// `failsClosed`.
     public static func reload(
         _ settings: AuthSettings, verifier: @escaping PasswordVerifier, replacing previous: Credentials
     ) throws(AuthConfigError) -> Credentials {

@@ -15,6 +15,9 @@ struct WebConfigParser {
     static let tlsKeys: Set<String> = ["cert_file", "key_file", "client_auth_type", "client_ca_file"]
 
     let path: String
+    /// On a reload a file that holds only comments configures nothing (no TLS, no users);
+    /// at start it is an error.
+    var emptyIsNothing = false
 
     func load() throws(AuthConfigError) -> WebConfig {
         let text = try CredentialFile.readText(path, flag: Self.flag)
@@ -24,7 +27,10 @@ struct WebConfigParser {
         } catch {
             throw failure("is not valid YAML (\(Self.summary(of: error)))")
         }
-        guard let root else { throw failure("is empty") }
+        guard let root else {
+            if emptyIsNothing { return WebConfig() }
+            throw failure("is empty")
+        }
         guard let top = root.mapping else { throw failure("must be a YAML mapping at the top level") }
 
         var config = WebConfig()

@@ -95,19 +95,25 @@ struct Exporter {
         return 0
     }
 
-    /// SIGHUP: re-read every credential file and the web config; a bad new set is refused and
-    /// the old one stays in force. A reload never turns the requirement for credentials off: when nothing is left to check,
+    /// SIGHUP: re-read every credential file and the web config. A malformed new file is
+    /// refused and the old set stays in force; an emptied or deleted one revokes what it held.
+    /// A reload never turns the requirement for credentials off: when nothing is left to check,
     /// the protected paths refuse everyone (fail closed) and an error says why.
     private func reload(site: Site, listeners: Listeners) {
         do {
             let fresh = try Credentials.reload(authSettings, verifier: bcryptVerify, replacing: site.credentials)
             try listeners.rotate(tls: fresh.webConfig?.tls.map(TLSSettings.init))
             site.replace(credentials: fresh)
+            let revoked = fresh.revoked.map { "\($0.flag): \($0.problem)" }.joined(separator: "; ")
             if fresh.failsClosed {
                 logger.error(
                     "credentials reloaded, but none is left to check: /metrics and /api/* refuse every request until a reload brings one back",
-                    metadata: ["auth": "\(fresh.authSummary)"])
+                    metadata: ["auth": "\(fresh.authSummary)", "revoked": "\(revoked.isEmpty ? "none" : revoked)"])
             } else {
+                for revocation in fresh.revoked {
+                    logger.warning("credential file emptied or removed; what it held is revoked",
+                                   metadata: ["flag": "\(revocation.flag)", "why": "\(revocation.problem)"])
+                }
                 logger.info("credentials reloaded", metadata: ["auth": "\(fresh.authSummary)"])
             }
         } catch {

@@ -207,8 +207,9 @@ struct SecurityTests {
         try eventually(5, "new token accepted") { try exporter.get("/metrics", headers: ["Authorization: Bearer \(new)"]).status == 200 }
         #expect(try exporter.get("/metrics", headers: ["Authorization: Bearer \(old)"]).status == 401, "the old token is gone")
 
-        // A bad new file is refused with a log line; the credentials in force stay.
-        try dir.write("tokens", "\n# nothing here\n")
+        // A malformed new file (present, but a line is no usable token) is refused with a log
+        // line; the credentials in force stay. (An emptied file revokes: see below.)
+        try dir.write("tokens", "\(steady)\n" + String(repeating: "x", count: 9000) + "\n")
         kill(pid, SIGHUP)
         try eventually(5, "reload refused") { exporter.stderr.text.contains("reload refused") }
         #expect(try exporter.get("/metrics", headers: ["Authorization: Bearer \(new)"]).status == 200)
@@ -382,6 +383,54 @@ struct SecurityTests {
         try reload(exporter)
         try eventually(10, "plain HTTP") { (try? exporter.get("/-/healthy").status) == 200 }
         try expectRefused(exporter, "plain HTTP after TLS was removed")
+    }
+
+    /// Emptying or deleting the bearer-tokens file revokes its tokens at the next SIGHUP: with
+    /// nothing left to check the protected paths refuse everyone, and say why in the log.
+    @Test func emptyingOrDeletingTheTokensFileRevokesItsTokens() throws {
+        let h = try startRedis()
+        let dir = try SecretsDir()
+        let first = "first-\(UUID().uuidString)", second = "second-\(UUID().uuidString)", third = "third-\(UUID().uuidString)"
+        let file = try dir.write("tokens", "\(first)\n")
+        let exporter = try start(h, ["--auth.bearer-tokens-file", file])
+        #expect(try exporter.get("/metrics", headers: ["Authorization: Bearer \(first)"]).status == 200)
+
+        try dir.write("tokens", "")
+        try reload(exporter)
+        try expectRefused(exporter, headers: ["Authorization: Bearer \(first)"], "a token of the emptied file")
+        try expectRefused(exporter, "no token")
+        let log = exporter.stderr.text
+        #expect(log.contains("auth=closed"))
+        #expect(log.split(separator: "\n").contains { $0.contains("level=error") && $0.contains("--auth.bearer-tokens-file") },
+                "an error names the emptied file's flag")
+
+        try dir.write("tokens", "\(second)\n")
+        try reload(exporter)
+        #expect(try exporter.get("/metrics", headers: ["Authorization: Bearer \(second)"]).status == 200, "a later reload brings a token back")
+        try expectRefused(exporter, headers: ["Authorization: Bearer \(first)"], "the first token stays revoked")
+
+        try dir.write("tokens", "# all revoked\n\n")
+        try reload(exporter)
+        try expectRefused(exporter, headers: ["Authorization: Bearer \(second)"], "a file of comments only")
+
+        try dir.write("tokens", "\(third)\n")
+        try reload(exporter)
+        #expect(try exporter.get("/metrics", headers: ["Authorization: Bearer \(third)"]).status == 200)
+        try FileManager.default.removeItem(atPath: file)
+        try reload(exporter)
+        try expectRefused(exporter, headers: ["Authorization: Bearer \(third)"], "a token of the deleted file")
+        for path in Self.openPaths { #expect(try exporter.get(path).status == 200, "\(path) stays open") }
+        try expectNoSecret([first, second, third], in: exporter)
+    }
+
+    /// Startup stays strict: an empty tokens file is a mistake to report, not a revocation.
+    @Test func anEmptyTokensFileAtStartExitsTwo() throws {
+        let dir = try SecretsDir()
+        for contents in ["", "# nothing yet\n"] {
+            let run = try runExporter(["--redis.url", "redis://127.0.0.1:1/0", "--auth.bearer-tokens-file", try dir.write("tokens", contents)])
+            #expect(run.status == 2, "\(contents)")
+            #expect(run.stderr.contains("--auth.bearer-tokens-file"), "\(run.stderr)")
+        }
     }
 
     /// Every log line so far and every response body of the exporter hold none of the secrets.
