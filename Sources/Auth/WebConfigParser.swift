@@ -114,9 +114,15 @@ struct WebConfigParser {
             guard !user.isEmpty, !user.contains(":") else {
                 throw failure("basic_auth_users: a user name must be non-empty and contain no ':'")
             }
-            guard let hash = try scalar(value, key: "basic_auth_users.\(user)"), BcryptHash.isWellFormed(hash) else {
+            guard let hash = try scalar(value, key: "basic_auth_users.\(user)"), let cost = BcryptHash.cost(hash) else {
                 throw failure(
                     "basic_auth_users: the value for user \"\(user)\" is not a bcrypt hash ($2a$, $2b$ or $2y$)")
+            }
+            guard cost <= BcryptHash.maximumCost else {
+                throw failure(
+                    "basic_auth_users: the bcrypt hash for user \"\(user)\" has cost \(cost), above the maximum of "
+                        + "\(BcryptHash.maximumCost) (every check would take \(1 << (cost - BcryptHash.maximumCost)) times "
+                        + "as long); make it again with htpasswd -nbBC \(BcryptHash.maximumCost)")
             }
             users[user] = hash
         }
