@@ -111,8 +111,14 @@ final class Site: HTTPHandler {
         let route = Route.resolve(method: request.method, path: request.path, telemetryPath: config.telemetryPath)
         if route.isProtected {
             let gate = gate.withLock { $0 }
-            switch gate.credentials.authorize(authorization: request.header("Authorization"),
-                                              clientCertificateVerified: request.clientCertificate == .verified) {
+            let decision: AuthDecision
+            switch gate.credentials.check(authorization: request.header("Authorization"),
+                                          client: request.clientAddress,
+                                          clientCertificateVerified: request.clientCertificate == .verified) {
+            case .decided(let decided): decision = decided
+            case .needsPasswordCheck(let check): decision = check.run()
+            }
+            switch decision {
             case .allowed: break
             case .missing: return HTTPReply(status: 401, response: gate.missing)
             case .invalid: return HTTPReply(status: 401, response: gate.invalid)
