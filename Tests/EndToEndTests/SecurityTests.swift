@@ -433,6 +433,125 @@ struct SecurityTests {
         }
     }
 
+    // MARK: - Wrong passwords do not stall everyone
+
+    /// 64 clients sending wrong passwords against a cost-12 hash while a prober measures
+    /// `/-/healthy`, a correct-password `/metrics` and a wrong password it repeats. bcrypt runs on
+    /// a small bounded verifier, never on the threads that serve everyone: the prober keeps being
+    /// answered quickly, the excess attempts get 429, none gets in, and a repeated wrong attempt
+    /// is answered from the failure memory (401, never 429, even while the verifier is full).
+    @Test func wrongPasswordsDoNotStallEveryone() throws {
+        let h = try startRedis()
+        let dir = try SecretsDir()
+        let password = "pw-\(UUID().uuidString)"
+        let hash = try dir.bcrypt(password, cost: 12)
+        let config = try dir.write("web.yml", "basic_auth_users:\n  prometheus: \(hash)\n")
+        let exporter = try start(h, ["--web.config.file", config])
+        let good = Data("prometheus:\(password)".utf8).base64EncodedString()
+        let repeated = Data("prometheus:wrong-and-repeated".utf8).base64EncodedString()
+        // Before the attack: the correct password is verified once (then remembered), and so is
+        // the wrong password the prober will repeat.
+        #expect(try exporter.get("/metrics", headers: ["Authorization: Basic \(good)"]).status == 200)
+        #expect(try exporter.get("/metrics", headers: ["Authorization: Basic \(repeated)"]).status == 401)
+
+        let attack = try PythonScript(Self.attackScript, [String(exporter.port), "64", "6"])
+        usleep(1_000_000)
+        let probe = try PythonScript(Self.probeScript, [String(exporter.port), "4", good, repeated])
+        let probed = try probe.finish(timeout: 120)
+        let attacked = try attack.finish(timeout: 120)
+
+        let statuses = attacked["statuses"] as? [String: Int] ?? [:]
+        print("wrong-password attack, 64 clients: \(statuses)")
+        for kind in ["healthy", "metrics", "repeat"] {
+            let samples = probed[kind] as? [String: Any] ?? [:]
+            print("\(kind): \(samples["count"] ?? 0) requests, statuses \(samples["statuses"] ?? [:]), "
+                  + "median \(samples["p50"] ?? -1) s, p99 \(samples["p99"] ?? -1) s, max \(samples["max"] ?? -1) s")
+        }
+        #expect(statuses["200"] == nil, "a wrong password never gets in")
+        #expect((statuses["429"] ?? 0) > 0, "attempts beyond the verifier's queue are refused with 429")
+        #expect((statuses["401"] ?? 0) > 0, "some wrong passwords are verified")
+
+        let healthy = probed["healthy"] as? [String: Any] ?? [:]
+        #expect((healthy["count"] as? Int ?? 0) >= 5)
+        #expect(healthy["statuses"] as? [String: Int] == ["200": healthy["count"] as? Int ?? -1])
+        #expect((healthy["p99"] as? Double ?? 99) < 0.5, "/-/healthy never waits behind a verification")
+
+        let metrics = probed["metrics"] as? [String: Any] ?? [:]
+        #expect(metrics["statuses"] as? [String: Int] == ["200": metrics["count"] as? Int ?? -1],
+                "a remembered correct password is served during the attack")
+        #expect((metrics["p99"] as? Double ?? 99) < 1.0)
+
+        let repeats = probed["repeat"] as? [String: Any] ?? [:]
+        #expect(repeats["statuses"] as? [String: Int] == ["401": repeats["count"] as? Int ?? -1],
+                "a repeated wrong attempt is answered from the failure memory, never queued")
+        #expect((repeats["p99"] as? Double ?? 99) < 1.0)
+        try expectNoSecret([password, hash], in: exporter)
+    }
+
+    /// `clients` connections, each sending GET /metrics with a wrong password never used before,
+    /// one after the other, for `seconds`; prints the count of each status.
+    static let attackScript = #"""
+        import asyncio, base64, json, sys, time
+        port, clients, seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+        statuses = {}
+        async def client(i):
+            n = 0
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                n += 1
+                auth = base64.b64encode(f"prometheus:wrong-{i}-{n}".encode()).decode()
+                try:
+                    r, w = await asyncio.open_connection("127.0.0.1", port)
+                    w.write(f"GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\nConnection: close\r\n\r\n".encode())
+                    await w.drain()
+                    line = await asyncio.wait_for(r.readline(), 90)
+                    status = line.split()[1].decode() if line else "eof"
+                    await asyncio.wait_for(r.read(), 90)
+                    w.close()
+                except Exception as e:
+                    status = type(e).__name__
+                statuses[status] = statuses.get(status, 0) + 1
+                if status == "429":
+                    await asyncio.sleep(0.02)
+        async def main():
+            await asyncio.gather(*(client(i) for i in range(clients)))
+        asyncio.run(main())
+        print(json.dumps({"statuses": statuses}))
+        """#
+
+    /// For `seconds`: `/-/healthy`, `/metrics` with the correct password and `/metrics` with the
+    /// repeated wrong one, each on a new connection, every 50 ms; prints counts and latencies.
+    static let probeScript = #"""
+        import http.client, json, sys, time
+        port, seconds, good, repeated = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4]
+        kinds = {"healthy": ("/-/healthy", None), "metrics": ("/metrics", good), "repeat": ("/metrics", repeated)}
+        samples = {k: [] for k in kinds}
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            for kind, (path, auth) in kinds.items():
+                start = time.perf_counter()
+                try:
+                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=90)
+                    c.request("GET", path, headers={"Authorization": "Basic " + auth} if auth else {})
+                    r = c.getresponse()
+                    r.read()
+                    c.close()
+                    status = str(r.status)
+                except Exception as e:
+                    status = type(e).__name__
+                samples[kind].append((time.perf_counter() - start, status))
+            time.sleep(0.05)
+        out = {}
+        for kind, s in samples.items():
+            times = sorted(t for t, _ in s)
+            counts = {}
+            for _, status in s:
+                counts[status] = counts.get(status, 0) + 1
+            pick = lambda q: round(times[min(len(times) - 1, int(q * len(times)))], 4) if times else -1
+            out[kind] = {"count": len(s), "statuses": counts, "p50": pick(0.5), "p99": pick(0.99), "max": pick(1.0)}
+        print(json.dumps(out))
+        """#
+
     /// Every log line so far and every response body of the exporter hold none of the secrets.
     private func expectNoSecret(_ secrets: [String], in exporter: ExporterProcess) throws {
         var outputs = [exporter.stderr.text, exporter.stdout.text]
@@ -474,3 +593,41 @@ final class ManagedCounter: @unchecked Sendable {
     func add() { lock.withLock { count += 1 } }
 }
 
+/// A python3 script run in the background; `finish` waits for it and decodes the JSON it prints.
+final class PythonScript: @unchecked Sendable {
+    private let process = Process()
+    private let output: OutputCapture
+
+    init(_ script: String, _ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", script] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        output = OutputCapture(out)
+        try process.run()
+    }
+
+    func finish(timeout: Double) throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw TestFailure("the script did not finish; output: \(output.text)")
+        }
+        usleep(50_000)
+        let text = output.text
+        guard let line = text.split(separator: "\n").last,
+              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        else { throw TestFailure("the script printed no JSON: \(text)") }
+        return object
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}
