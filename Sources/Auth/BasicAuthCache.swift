@@ -3,8 +3,9 @@ import Synchronization
 
 /// Remembers recent successful basic-auth checks, so that a scraper sending the same correct
 /// password every 15 s costs one bcrypt run (about 45-180 ms of CPU), not one a scrape. Only
-/// SHA-256 digests of user, password and hash are kept, never the password; failures are never
-/// cached. Lives inside one `Credentials`, so a SIGHUP reload starts it empty.
+/// SHA-256 digests of user, password and hash are kept, never the password (failures are
+/// remembered apart, per client: `BasicAuthFailures`). Lives inside one `Credentials`, so a
+/// SIGHUP reload starts it empty.
 final class BasicAuthCache: Sendable {
     private let remembered = Mutex<Set<[UInt8]>>([])
     /// Bounded: when full it is emptied and refills from the next successes.

@@ -39,6 +39,26 @@ enum CredentialFile {
         return bytes
     }
 
+    /// On a reload, why the file at `path` counts as emptied: it no longer exists, or holds
+    /// nothing but whitespace. Nil when there is something to load (or an error for `read` to
+    /// report: a directory, no permission, too large). An emptied file revokes what it held;
+    /// at start the same file is an error.
+    static func emptied(_ path: String) -> String? {
+        var isDirectory: ObjCBool = false
+        guard !path.isEmpty else { return nil }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            return "\"\(path)\" no longer exists"
+        }
+        guard !isDirectory.boolValue, let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let read: Data?
+        do { read = try handle.read(upToCount: maximumBytes + 1) } catch { return nil }
+        guard let data = read, !data.isEmpty else { return "\"\(path)\" is empty" }
+        guard data.count <= maximumBytes else { return nil }
+        let blank = data.allSatisfy { [0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C].contains($0) }
+        return blank ? "\"\(path)\" is empty" : nil
+    }
+
     /// The file as UTF-8 text; PEM, JSON, YAML and token lists are all text.
     static func readText(_ path: String, flag: String) throws(AuthConfigError) -> String {
         let bytes = try read(path, flag: flag)

@@ -26,7 +26,9 @@ enum JWKSFile {
         let d: String?
     }
 
-    static func load(path: String) throws(AuthConfigError) -> [VerificationKeySpec] {
+    /// - Parameter emptySetIsRevocation: on a reload, `{"keys": []}` revokes every key (an
+    ///   empty array is returned); at start it is an error, as is any set with no usable key.
+    static func load(path: String, emptySetIsRevocation: Bool = false) throws(AuthConfigError) -> [VerificationKeySpec] {
         let flag = AuthSettings.Flag.jwtJWKSFile
         let bytes = try CredentialFile.read(path, flag: flag)
         let document: Document
@@ -36,6 +38,7 @@ enum JWKSFile {
             throw AuthConfigError(
                 flag: flag, problem: "\"\(path)\" is not a JWKS document (a JSON object with \"keys\")")
         }
+        if emptySetIsRevocation && document.keys.isEmpty { return [] }
         var specs: [VerificationKeySpec] = []
         for (index, key) in document.keys.enumerated() {
             specs += try specsFor(key, index: index, path: path)

@@ -11,8 +11,19 @@ struct StaticBearerTokens: Sendable {
     }
 
     /// One token a line; surrounding whitespace (a CR of a CRLF file too) is not part of it;
-    /// blank lines and lines starting with `#` are skipped.
+    /// blank lines and lines starting with `#` are skipped. A file without a token is an error.
     static func load(path: String) throws(AuthConfigError) -> StaticBearerTokens {
+        guard let tokens = try loadUnlessEmptied(path: path) else {
+            throw AuthConfigError(
+                flag: AuthSettings.Flag.bearerTokensFile,
+                problem: "\"\(path)\" holds no token (only blank lines or comments)")
+        }
+        return tokens
+    }
+
+    /// As `load`, for a reload: nil when the file holds no token (only blank lines or
+    /// comments), which revokes every token it held.
+    static func loadUnlessEmptied(path: String) throws(AuthConfigError) -> StaticBearerTokens? {
         let flag = AuthSettings.Flag.bearerTokensFile
         let text = try CredentialFile.readText(path, flag: flag)
         var tokens: [[UInt8]] = []
@@ -26,10 +37,7 @@ struct StaticBearerTokens: Sendable {
             }
             tokens.append(Array(token.utf8))
         }
-        guard !tokens.isEmpty else {
-            throw AuthConfigError(flag: flag, problem: "\"\(path)\" holds no token (only blank lines or comments)")
-        }
-        return StaticBearerTokens(tokens: tokens)
+        return tokens.isEmpty ? nil : StaticBearerTokens(tokens: tokens)
     }
 
     /// Whether `candidate` equals one of the tokens. Every token is compared in full, whatever

@@ -15,6 +15,9 @@ struct WebConfigParser {
     static let tlsKeys: Set<String> = ["cert_file", "key_file", "client_auth_type", "client_ca_file"]
 
     let path: String
+    /// On a reload a file that holds only comments configures nothing (no TLS, no users);
+    /// at start it is an error.
+    var emptyIsNothing = false
 
     func load() throws(AuthConfigError) -> WebConfig {
         let text = try CredentialFile.readText(path, flag: Self.flag)
@@ -24,7 +27,10 @@ struct WebConfigParser {
         } catch {
             throw failure("is not valid YAML (\(Self.summary(of: error)))")
         }
-        guard let root else { throw failure("is empty") }
+        guard let root else {
+            if emptyIsNothing { return WebConfig() }
+            throw failure("is empty")
+        }
         guard let top = root.mapping else { throw failure("must be a YAML mapping at the top level") }
 
         var config = WebConfig()
@@ -108,9 +114,15 @@ struct WebConfigParser {
             guard !user.isEmpty, !user.contains(":") else {
                 throw failure("basic_auth_users: a user name must be non-empty and contain no ':'")
             }
-            guard let hash = try scalar(value, key: "basic_auth_users.\(user)"), BcryptHash.isWellFormed(hash) else {
+            guard let hash = try scalar(value, key: "basic_auth_users.\(user)"), let cost = BcryptHash.cost(hash) else {
                 throw failure(
                     "basic_auth_users: the value for user \"\(user)\" is not a bcrypt hash ($2a$, $2b$ or $2y$)")
+            }
+            guard cost <= BcryptHash.maximumCost else {
+                throw failure(
+                    "basic_auth_users: the bcrypt hash for user \"\(user)\" has cost \(cost), above the maximum of "
+                        + "\(BcryptHash.maximumCost) (every check would take \(1 << (cost - BcryptHash.maximumCost)) times "
+                        + "as long); make it again with htpasswd -nbBC \(BcryptHash.maximumCost)")
             }
             users[user] = hash
         }

@@ -1,5 +1,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netdb.h>
 #include <stdint.h>
 #include <stdarg.h>
 #include <string.h>
@@ -150,6 +152,16 @@ static inline int slx_tls_client_certificate(struct MHD_Connection *connection, 
     unsigned int status = ~0u;
     if (gnutls_certificate_verify_peers(session, &purpose, 1, &status) < 0) return 2;
     return status == 0 ? 1 : 2;
+}
+
+/* The client's numeric address ("127.0.0.1", "::1") into buf; 0 on success. */
+static inline int slx_client_address(struct MHD_Connection *connection, char *buf, size_t len) {
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (info == NULL || info->client_addr == NULL || len == 0) return -1;
+    const struct sockaddr *address = info->client_addr;
+    socklen_t size = address->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    return getnameinfo(address, size, buf, (socklen_t)len, NULL, 0, NI_NUMERICHOST);
 }
 
 /* sizeof(struct crypt_data) (about 32 KiB), for a heap buffer handed to crypt_rn. */

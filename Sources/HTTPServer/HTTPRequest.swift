@@ -27,6 +27,14 @@ public struct HTTPRequest {
         self.connection = connection
     }
 
+    /// The client's numeric IP address (`127.0.0.1`, `::1`), or "" when unknown.
+    public var clientAddress: String {
+        var buffer = [CChar](repeating: 0, count: 64)
+        let rc = buffer.withUnsafeMutableBufferPointer { slx_client_address(connection, $0.baseAddress, $0.count) }
+        guard rc == 0 else { return "" }
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
     /// A request header (case-insensitive name), or nil.
     public func header(_ name: String) -> String? {
         guard let value = MHD_lookup_connection_value(connection, .HEADER_KIND, name) else { return nil }

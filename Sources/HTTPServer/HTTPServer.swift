@@ -1,9 +1,11 @@
 internal import CMicroHTTPD
 import Foundation
 
-/// Answers requests. Called on libmicrohttpd's threads, concurrently: it must not block.
+/// Answers requests. Called on libmicrohttpd's threads, concurrently: it must not block. Work
+/// that would (a bcrypt check) goes in `.later(DeferredReply(...))`: the connection waits
+/// suspended, without a thread, and the other requests go on.
 public protocol HTTPHandler: Sendable {
-    func respond(to request: HTTPRequest) -> HTTPReply
+    func respond(to request: HTTPRequest) -> HTTPAnswer
 }
 
 /// Limits that keep slow or hostile clients from starving others.
@@ -96,7 +98,8 @@ public final class HTTPServer: @unchecked Sendable {
         // thread can both try to take the listening socket out of the epoll set, and the loser
         // aborts the process ("Failed to remove listen FD from epoll set"). Measured: the same
         // throughput at 50 and 400 connections.
-        var flags = MHD_USE_POLL_INTERNAL_THREAD.rawValue | MHD_USE_ITC.rawValue
+        // MHD_ALLOW_SUSPEND_RESUME: deferred replies (HTTPAnswer.later) suspend their connection.
+        var flags = MHD_USE_POLL_INTERNAL_THREAD.rawValue | MHD_USE_ITC.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue
         if ipv6 { flags |= MHD_USE_IPv6.rawValue }
         if tlsStrings != nil { flags |= MHD_USE_TLS.rawValue }
         let context = Unmanaged.passRetained(ServerContext(
@@ -104,7 +107,7 @@ public final class HTTPServer: @unchecked Sendable {
             clientAuth: tlsStrings?.clientAuth,
             verifiesClientCertificates: tlsStrings?.verifies ?? false))
         guard let daemon = slx_mhd_start(
-            flags, address, listenFD, accessHandler, context.toOpaque(), nil,
+            flags, address, listenFD, accessHandler, context.toOpaque(), requestCompleted,
             UInt32(limits.maxConnections), UInt32(limits.connectionTimeoutSeconds),
             limits.connectionMemoryBytes, UInt32(max(limits.threads, 1)),
             tlsStrings?.key, tlsStrings?.certificate, tlsStrings?.trust)
@@ -155,6 +158,9 @@ public final class HTTPServer: @unchecked Sendable {
         while slx_mhd_connections(daemon) > 0 && Date() < deadline {
             usleep(20_000)
         }
+        // MHD_stop_daemon aborts the process while a connection is suspended: resume the ones
+        // still waiting for a deferred reply (they get 503, or are closed) and suspend no more.
+        context.takeUnretainedValue().suspensions.resumeAll()
         MHD_stop_daemon(daemon)
         if listenFD >= 0 { close(listenFD) }
         context.release()

@@ -41,8 +41,8 @@ struct Exporter {
             return 2
         }
         let tls = credentials.webConfig?.tls.map(TLSSettings.init)
-        let protected = !credentials.isEmpty || tls?.clientAuth == .requireAndVerify
-        if !protected && !disableAuth, let open = config.listenAddresses.first(where: { !$0.isLoopback }) {
+        // A verified client certificate (RequireAndVerifyClientCert) counts as a credential.
+        if !credentials.protects && !disableAuth, let open = config.listenAddresses.first(where: { !$0.isLoopback }) {
             FileHandle.standardError.write(Data("""
                 stream-lag-exporter: refusing to serve \(open) without credentials: it exposes stream and consumer names. \
                 Configure --auth.bearer-tokens-file, --auth.jwt.* or basic_auth_users in --web.config.file, \
@@ -66,7 +66,7 @@ struct Exporter {
             "version": "\(build.version)", "redis.address": "\(config.redis.description)",
             "streams": "\(config.streams.count)", "streams.patterns": "\(config.streamPatterns.count)",
             "poll.interval": "\(DurationParser.format(config.pollInterval))",
-            "auth": "\(credentials.isEmpty ? "none" : "required")",
+            "auth": "\(credentials.authSummary)",
         ])
         poller.start()
 
@@ -95,16 +95,34 @@ struct Exporter {
         return 0
     }
 
-    /// SIGHUP: re-read every credential file and the web config; a bad new set is refused and
-    /// the old one stays in force.
+    /// SIGHUP: re-read every credential file and the web config. A malformed new file is
+    /// refused and the old set stays in force; an emptied or deleted one revokes what it held.
+    /// A reload never turns the requirement for credentials off: when nothing is left to check,
+    /// the protected paths refuse everyone (fail closed) and an error says why.
     private func reload(site: Site, listeners: Listeners) {
         do {
-            let fresh = try Credentials.load(authSettings, verifier: bcryptVerify)
+            let fresh = try Credentials.reload(authSettings, verifier: bcryptVerify, replacing: site.credentials)
             try listeners.rotate(tls: fresh.webConfig?.tls.map(TLSSettings.init))
             site.replace(credentials: fresh)
-            logger.info("credentials reloaded", metadata: ["auth": "\(fresh.isEmpty ? "none" : "required")"])
+            let revoked = fresh.revoked.map { "\($0.flag): \($0.problem)" }.joined(separator: "; ")
+            if fresh.failsClosed {
+                logger.error(
+                    "credentials reloaded, but none is left to check: /metrics and /api/* refuse every request until a reload brings one back",
+                    metadata: ["auth": "\(fresh.authSummary)", "revoked": "\(revoked.isEmpty ? "none" : revoked)"])
+            } else {
+                for revocation in fresh.revoked {
+                    logger.warning("credential file emptied or removed; what it held is revoked",
+                                   metadata: ["flag": "\(revocation.flag)", "why": "\(revocation.problem)"])
+                }
+                logger.info("credentials reloaded", metadata: ["auth": "\(fresh.authSummary)"])
+            }
         } catch {
             logger.error("reload refused; the previous credentials stay in force", metadata: ["error": "\(error)"])
         }
     }
+}
+
+extension Credentials {
+    /// For the log: `required`, `none` (served open), or `closed` (required, nothing to check).
+    var authSummary: String { failsClosed ? "closed" : protects ? "required" : "none" }
 }

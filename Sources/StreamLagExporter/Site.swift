@@ -56,6 +56,11 @@ private final class Gate: Sendable {
         invalid = PreparedResponse(text: body, contentType: JSONRenderer.contentType,
                                    headers: [("WWW-Authenticate", "Bearer \(realm), error=\"invalid_token\"")] + basic)
     }
+
+    /// The 401 for a refusal.
+    func refusal(_ decision: AuthDecision) -> HTTPReply {
+        HTTPReply(status: 401, response: decision == .missing ? missing : invalid)
+    }
 }
 
 /// The HTTP surface: checks credentials on the protected paths, then routes each request to a
@@ -72,6 +77,10 @@ final class Site: HTTPHandler {
     private let alive: PreparedResponse
     private let ready: PreparedResponse
     private let notReady: PreparedResponse
+    /// bcrypt runs here, never on libmicrohttpd's threads: one thread (the other core stays
+    /// free for serving), at most 8 checks waiting or running; beyond that, 429.
+    private let passwordChecks = PasswordCheckQueue(threads: 1, limit: 8)
+    private let tooManyAttempts: PreparedResponse
 
     init(config: ExporterConfig, build: BuildInfo, credentials: Credentials) {
         self.config = config
@@ -89,6 +98,9 @@ final class Site: HTTPHandler {
         alive = PreparedResponse(text: "OK\n", contentType: "text/plain; charset=utf-8")
         ready = PreparedResponse(text: "Ready\n", contentType: "text/plain; charset=utf-8")
         notReady = PreparedResponse(text: "Not ready: first poll has not finished\n", contentType: "text/plain; charset=utf-8")
+        tooManyAttempts = PreparedResponse(
+            text: JSONRenderer.error("too many authentication attempts; retry later"), contentType: JSONRenderer.contentType,
+            headers: [("Retry-After", "1")])
     }
 
     /// Called by the poller after every poll attempt.
@@ -98,24 +110,38 @@ final class Site: HTTPHandler {
         current.withLock { $0 = next }
     }
 
+    /// The credentials in force.
+    var credentials: Credentials { gate.withLock { $0 }.credentials }
+
     /// Puts new credentials in force (SIGHUP); requests already past the gate are unaffected.
     func replace(credentials: Credentials) {
         let next = Gate(credentials)
         gate.withLock { $0 = next }
     }
 
-    func respond(to request: HTTPRequest) -> HTTPReply {
+    /// Checks credentials on the protected paths, then serves. A basic-auth password that needs
+    /// bcrypt is checked on `passwordChecks` while the connection waits suspended (or gets 429
+    /// when that queue is full); everything else is answered at once.
+    func respond(to request: HTTPRequest) -> HTTPAnswer {
         let route = Route.resolve(method: request.method, path: request.path, telemetryPath: config.telemetryPath)
-        if route.isProtected {
-            let gate = gate.withLock { $0 }
-            if !gate.credentials.isEmpty {
-                switch gate.credentials.authorize(authorization: request.header("Authorization")) {
-                case .allowed: break
-                case .missing: return HTTPReply(status: 401, response: gate.missing)
-                case .invalid: return HTTPReply(status: 401, response: gate.invalid)
-                }
-            }
+        guard route.isProtected else { return .now(serve(route, request)) }
+        let gate = gate.withLock { $0 }
+        switch gate.credentials.check(authorization: request.header("Authorization"), client: request.clientAddress,
+                                      clientCertificateVerified: request.clientCertificate == .verified) {
+        case .decided(.allowed):
+            return .now(serve(route, request))
+        case .decided(let refusal):
+            return .now(gate.refusal(refusal))
+        case .needsPasswordCheck(let check):
+            guard let slot = passwordChecks.reserve() else { return .now(HTTPReply(status: 429, response: tooManyAttempts)) }
+            return .later(DeferredReply(
+                start: { done in slot.run { done(check.run()) } },
+                then: { [self] decision, request in decision == .allowed ? serve(route, request) : gate.refusal(decision) }))
         }
+    }
+
+    /// The answer of a route whose credentials, if any, were accepted.
+    private func serve(_ route: Route, _ request: HTTPRequest) -> HTTPReply {
         let published = current.withLock { $0 }
         switch route {
         case .metrics:

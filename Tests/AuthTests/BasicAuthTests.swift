@@ -51,8 +51,9 @@ struct BasicAuthTests {
         #expect(counted.authorize(authorization: Fixtures.basic("alice", "x")) == .allowed)
     }
 
-    /// A correct password costs one bcrypt run, then is remembered; a wrong one is checked every time.
-    @Test func successesAreRememberedFailuresAreNot() throws {
+    /// A correct password costs one bcrypt run, then is remembered; so does a wrong one, per
+    /// client and password: repeating it is answered at once, without bcrypt.
+    @Test func successesAndRecentFailuresAreRemembered() throws {
         let calls = CallLog()
         let hash = try Fixtures.bcryptHash("right", in: dir)
         let config = try dir.write("web3.yml", "basic_auth_users:\n  alice: '\(hash)'\n")
@@ -60,10 +61,52 @@ struct BasicAuthTests {
             calls.record()
             return bcryptVerify(password: password, hash: hash)
         }
-        for _ in 0..<3 { #expect(counted.authorize(authorization: Fixtures.basic("alice", "right")) == .allowed) }
+        func decide(_ header: String, from client: String) -> AuthDecision {
+            switch counted.check(authorization: header, client: client) {
+            case .decided(let decision): decision
+            case .needsPasswordCheck(let check): check.run()
+            }
+        }
+        let right = Fixtures.basic("alice", "right"), wrong = Fixtures.basic("alice", "wrong")
+        for _ in 0..<3 { #expect(counted.authorize(authorization: right) == .allowed) }
         #expect(calls.count == 1)
-        for _ in 0..<3 { #expect(counted.authorize(authorization: Fixtures.basic("alice", "wrong")) == .invalid) }
-        #expect(calls.count == 4)
+        for _ in 0..<3 { #expect(decide(wrong, from: "192.0.2.1") == .invalid) }
+        #expect(calls.count == 2, "a repeated wrong password costs no second bcrypt run")
+        if case .needsPasswordCheck = counted.check(authorization: wrong, client: "192.0.2.1") {
+            Issue.record("a remembered failure is decided at once")
+        }
+        #expect(decide(wrong, from: "192.0.2.2") == .invalid)
+        #expect(calls.count == 3, "another client is checked")
+        #expect(decide(Fixtures.basic("alice", "wrong2"), from: "192.0.2.1") == .invalid)
+        #expect(calls.count == 4, "another password is checked")
+        for _ in 0..<2 { #expect(decide(Fixtures.basic("mallory", "x"), from: "192.0.2.1") == .invalid) }
+        #expect(calls.count == 5, "an unknown user is remembered too")
+        #expect(decide(right, from: "192.0.2.1") == .allowed, "failures do not lock out the right password")
+        #expect(counted.basicFailures.count == 4)
+        if case .needsPasswordCheck(let check) = counted.check(authorization: Fixtures.basic("alice", "hunter2"), client: "c") {
+            #expect(!"\(check)".contains("hunter2") && !String(reflecting: check).contains("hunter2"))
+        }
+    }
+
+    @Test func failureMemoryIsBoundedInSizeAndTime() {
+        let failures = BasicAuthFailures(capacity: 3, lifetime: .seconds(60))
+        let start = ContinuousClock.now
+        let keys = (0..<5).map { BasicAuthFailures.key(user: "alice", password: "wrong-\($0)", client: "192.0.2.1", hash: "h") }
+        #expect(keys.allSatisfy { $0.count == 32 }, "a SHA-256 digest, never the password")
+        for (index, key) in keys.enumerated() { failures.remember(key, now: start + .seconds(index)) }
+        #expect(failures.count == 3)
+        #expect(!failures.contains(keys[0], now: start + .seconds(5)), "the oldest went first")
+        #expect(!failures.contains(keys[1], now: start + .seconds(5)))
+        #expect(failures.contains(keys[4], now: start + .seconds(5)))
+        #expect(!failures.contains(keys[4], now: start + .seconds(65)), "forgotten after its lifetime")
+        #expect(failures.count == 2)
+        // When full, expired entries make room before any live one is dropped.
+        // (Left: keys 2 and 3, forgotten at 62 s and 63 s.)
+        failures.remember(keys[0], now: start + .seconds(62))
+        failures.remember(keys[1], now: start + .seconds(62))
+        #expect(failures.count == 3)
+        #expect(failures.contains(keys[3], now: start + .seconds(62)), "key 3 is still live: key 2 made room")
+        #expect(failures.contains(keys[0], now: start + .seconds(62)) && failures.contains(keys[1], now: start + .seconds(62)))
     }
 
     @Test func tlsAloneIsNotACredential() throws {

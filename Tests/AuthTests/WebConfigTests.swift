@@ -98,6 +98,9 @@ struct WebConfigTests {
         ("basic_auth_users:\n  alice: $1$abc$abcdefgh\n", #"the value for user "alice" is not a bcrypt hash"#),
         ("basic_auth_users:\n  alice:\n", #"the value for user "alice" is not a bcrypt hash"#),
         ("basic_auth_users:\n  'a:b': $2y$10$abcdefghijklmnopqrstuuVLNdsYMkUNZkQhPqk0ZAZyuq2Tk7a8W\n", "contain no ':'"),
+        ("basic_auth_users:\n  alice: $2y$13$abcdefghijklmnopqrstuuVLNdsYMkUNZkQhPqk0ZAZyuq2Tk7a8W\n",
+         #"the bcrypt hash for user "alice" has cost 13, above the maximum of 12"#),
+        ("basic_auth_users:\n  alice: $2b$31$abcdefghijklmnopqrstuuVLNdsYMkUNZkQhPqk0ZAZyuq2Tk7a8W\n", "has cost 31"),
     ])
     func errors(yaml: String, expected: String) throws {
         let path = try dir.write("web.yml", yaml)
@@ -106,6 +109,7 @@ struct WebConfigTests {
         #expect(error.problem.hasPrefix("\"\(path)\": "), "names the file: \(error)")
         #expect(error.problem.contains(expected), "\(error)")
         #expect(!error.description.contains("hunter2"))
+        #expect(!error.description.contains("abcdefghijklmnopqrstuu"), "never the hash")
         // The same error comes out of Credentials.load.
         #expect(Fixtures.loadError(AuthSettings(webConfigFile: path)) == error)
     }
@@ -118,6 +122,13 @@ struct WebConfigTests {
             #expect(error.flag == "--web.config.file")
             #expect(error.problem.contains(expected), "\(error)")
         }
+    }
+
+    @Test func theMaximumCostIsAccepted() throws {
+        let path = try dir.write("web.yml", "basic_auth_users:\n  alice: $2y$12$abcdefghijklmnopqrstuuVLNdsYMkUNZkQhPqk0ZAZyuq2Tk7a8W\n")
+        #expect(try WebConfig.load(path: path).basicAuthUsers.count == 1)
+        #expect(BcryptHash.cost("$2y$12$abcdefghijklmnopqrstuuVLNdsYMkUNZkQhPqk0ZAZyuq2Tk7a8W") == 12)
+        #expect(BcryptHash.cost("hunter2") == nil)
     }
 
     @Test func bcryptShapes() {

@@ -44,9 +44,9 @@ final class SecretsDir: @unchecked Sendable {
                     "-days", "2", "-subj", "/CN=rogue")
     }
 
-    /// A bcrypt hash made by the system's crypt (libxcrypt), as htpasswd would.
-    func bcrypt(_ password: String) throws -> String {
-        try run("/usr/bin/python3", ["-W", "ignore", "-c", "import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1024)))", password])
+    /// A bcrypt hash made by the system's crypt (libxcrypt), as htpasswd would (cost 10 unless told).
+    func bcrypt(_ password: String, cost: Int = 10) throws -> String {
+        try run("/usr/bin/python3", ["-W", "ignore", "-c", "import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=\(1 << cost))))", password])
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
