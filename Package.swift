@@ -22,21 +22,27 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
-        // C system libraries, seen only by the two thin wrappers below.
+        // C system libraries, each seen only by its thin wrapper below.
         .systemLibrary(
             name: "CHiredis", pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(
             name: "CMicroHTTPD", pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]),
+        .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Pure Swift: the reply type, the pipeline protocol, endpoints and errors, shared by the
         // core and every way of reaching Redis.
         .target(name: "RedisProtocol", swiftSettings: swiftSettings),
         // The only Swift code that touches hiredis.
         .target(name: "RedisClient", dependencies: ["CHiredis", "RedisProtocol"], swiftSettings: swiftSettings),
-        // The only Swift code that touches libmicrohttpd.
+        // The only Swift code that touches libmicrohttpd (and GnuTLS, for client certificates).
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"], swiftSettings: swiftSettings),
+        // The only Swift code that touches libcrypt: bcrypt hashing.
+        .target(name: "Bcrypt", dependencies: ["CCrypt"], swiftSettings: swiftSettings),
+        // The only Swift code that touches zlib: gzip of /metrics bodies.
+        .target(name: "Gzip", dependencies: ["CZlib"], swiftSettings: swiftSettings),
         // Pure Swift: configuration, reply parsing, lag maths, snapshot, renderers, routing.
         .target(
             name: "LagCore",
@@ -70,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "StreamLagExporter",
             dependencies: [
-                "LagCore", "RedisClient", "RedisProtocol", "HTTPServer", "Auth", "Flags",
+                "LagCore", "RedisClient", "RedisProtocol", "HTTPServer", "Bcrypt", "Gzip", "Auth", "Flags",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -89,7 +95,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "AuthTests",
-            dependencies: ["Auth", "HTTPServer", .product(name: "JWTKit", package: "jwt-kit")],
+            dependencies: ["Auth", "Bcrypt", "HTTPServer", .product(name: "JWTKit", package: "jwt-kit")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",

@@ -34,9 +34,6 @@ public struct TLSSettings: Sendable, Equatable {
 }
 
 extension TLSSettings.ClientAuth {
-    /// Whether a client certificate is asked for in the handshake.
-    var requestsCertificate: Bool { self != .none }
-
     /// Whether the wrapper answers 403 instead of calling the handler.
     func refuses(_ certificate: ClientCertificate) -> Bool {
         switch (self, certificate) {

@@ -1,4 +1,5 @@
 import Auth
+import Bcrypt
 import Dispatch
 import Foundation
 import HTTPServer
@@ -35,7 +36,7 @@ struct Exporter {
     func run() -> Int32 {
         let credentials: Credentials
         do {
-            credentials = try Credentials.load(authSettings, verifier: bcryptVerify)
+            credentials = try Credentials.load(authSettings, verifier: bcryptVerifier(bcryptHash))
         } catch {
             FileHandle.standardError.write(Data("stream-lag-exporter: \(error)\n".utf8))
             return 2
@@ -101,7 +102,7 @@ struct Exporter {
     /// the protected paths refuse everyone (fail closed) and an error says why.
     private func reload(site: Site, listeners: Listeners) {
         do {
-            let fresh = try Credentials.reload(authSettings, verifier: bcryptVerify, replacing: site.credentials)
+            let fresh = try Credentials.reload(authSettings, verifier: bcryptVerifier(bcryptHash), replacing: site.credentials)
             try listeners.rotate(tls: fresh.webConfig?.tls.map(TLSSettings.init))
             site.replace(credentials: fresh)
             let revoked = fresh.revoked.map { "\($0.flag): \($0.problem)" }.joined(separator: "; ")

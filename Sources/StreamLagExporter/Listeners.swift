@@ -81,10 +81,6 @@ final class Listeners: Sendable {
     }
 }
 
-struct ListenError: Error, CustomStringConvertible {
-    let description: String
-}
-
 extension TLSSettings {
     /// The exporter-toolkit `tls_server_config`, as libmicrohttpd takes it.
     init(_ web: WebConfig.TLS) {

@@ -1,3 +1,4 @@
+import Gzip
 import HTTPServer
 import LagCore
 import Synchronization

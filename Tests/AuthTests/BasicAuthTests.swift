@@ -1,3 +1,4 @@
+import Bcrypt
 import HTTPServer
 import Synchronization
 import Foundation
@@ -11,7 +12,7 @@ struct BasicAuthTests {
     let credentials: Credentials
     let password = "correct horse:battery staple"
 
-    /// A real bcrypt hash made in the test, verified by HTTPServer's libcrypt `bcryptVerify`.
+    /// A real bcrypt hash made in the test, verified by the Bcrypt wrapper of libcrypt.
     init() throws {
         dir = try TempDirectory()
         let hash = try Fixtures.bcryptHash(password, in: dir)
@@ -59,7 +60,7 @@ struct BasicAuthTests {
         let config = try dir.write("web3.yml", "basic_auth_users:\n  alice: '\(hash)'\n")
         let counted = try Credentials.load(AuthSettings(webConfigFile: config)) { password, hash in
             calls.record()
-            return bcryptVerify(password: password, hash: hash)
+            return bcryptVerifier(Bcrypt.bcryptHash)(password, hash)
         }
         func decide(_ header: String, from client: String) -> AuthDecision {
             switch counted.check(authorization: header, client: client) {

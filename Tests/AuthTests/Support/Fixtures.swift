@@ -1,11 +1,12 @@
 import Auth
 import Foundation
+import Bcrypt
 import HTTPServer
 
 /// Loading helpers shared by the suites.
 enum Fixtures {
     /// libcrypt's bcrypt, as the executable wires it.
-    static let bcrypt: PasswordVerifier = { password, hash in bcryptVerify(password: password, hash: hash) }
+    static let bcrypt: PasswordVerifier = bcryptVerifier(Bcrypt.bcryptHash)
 
     static func load(_ settings: AuthSettings) throws -> Credentials {
         try Credentials.load(settings, verifier: bcrypt)

@@ -1,4 +1,4 @@
-internal import CMicroHTTPD
+internal import CZlib
 import Foundation
 
 /// gzip (RFC 1952) of `bytes` with zlib, or nil when zlib fails. Level 1 is the usual choice
