@@ -35,23 +35,30 @@ final class MetricsBodies: Sendable {
 
     var hasCurrent: Bool { current != nil }
 
+    /// The prepared answer for `wanted`. A variant not made yet is rendered and compressed
+    /// outside the lock, so that one slow first request never stalls the requests for other
+    /// variants; two first requests for the same variant may both render it, and the first
+    /// stored is kept.
     func response(_ wanted: Variant) -> PreparedResponse {
         let variant = Variant(format: wanted.format, gzip: wanted.gzip, current: wanted.current && current != nil)
+        if let ready = made.withLock({ $0[variant] }) { return ready }
+        let rendered = render(variant)
         return made.withLock { made in
             if let ready = made[variant] { return ready }
-            let body = MetricsRenderer.render(
-                snapshot: variant.current ? current : nil, status: status, build: build,
-                process: process, format: variant.format)
-            var headers: [(name: String, value: String)] = [("Vary", "Accept, Accept-Encoding")]
-            let response: PreparedResponse
-            if variant.gzip, let compressed = gzip(Array(body.utf8)) {
-                headers += [("Content-Type", variant.format.contentType), ("Content-Encoding", "gzip")]
-                response = PreparedResponse(body: compressed, headers: headers)
-            } else {
-                response = PreparedResponse(text: body, contentType: variant.format.contentType, headers: headers)
-            }
-            made[variant] = response
-            return response
+            made[variant] = rendered
+            return rendered
         }
+    }
+
+    private func render(_ variant: Variant) -> PreparedResponse {
+        let body = MetricsRenderer.render(
+            snapshot: variant.current ? current : nil, status: status, build: build,
+            process: process, format: variant.format)
+        var headers: [(name: String, value: String)] = [("Vary", "Accept, Accept-Encoding")]
+        if variant.gzip, let compressed = gzip(Array(body.utf8)) {
+            headers += [("Content-Type", variant.format.contentType), ("Content-Encoding", "gzip")]
+            return PreparedResponse(body: compressed, headers: headers)
+        }
+        return PreparedResponse(text: body, contentType: variant.format.contentType, headers: headers)
     }
 }

@@ -4,14 +4,48 @@ import HTTPServer
 import LagCore
 import Synchronization
 
+/// The JSON bodies of one snapshot, `stale` false and true: each made at most once, the
+/// current one at publish time, the other when first asked for (outside the lock).
+private final class JSONBodies: Sendable {
+    private let snapshot: Snapshot
+    private let redisConnected: Bool
+    private let made = Mutex<[Key: PreparedResponse]>([:])
+
+    enum Endpoint: Hashable { case consumerLag, streams }
+    private struct Key: Hashable {
+        var endpoint: Endpoint
+        var stale: Bool
+    }
+
+    init(snapshot: Snapshot, redisConnected: Bool) {
+        self.snapshot = snapshot
+        self.redisConnected = redisConnected
+        for endpoint in [Endpoint.consumerLag, .streams] { _ = response(endpoint, stale: !redisConnected) }
+    }
+
+    func response(_ endpoint: Endpoint, stale: Bool) -> PreparedResponse {
+        let key = Key(endpoint: endpoint, stale: stale)
+        if let ready = made.withLock({ $0[key] }) { return ready }
+        let text = switch endpoint {
+        case .consumerLag: JSONRenderer.consumerLag(snapshot, redisConnected: redisConnected, stale: stale)
+        case .streams: JSONRenderer.streams(snapshot, redisConnected: redisConnected, stale: stale)
+        }
+        let rendered = PreparedResponse(text: text, contentType: JSONRenderer.contentType)
+        return made.withLock { made in
+            if let ready = made[key] { return ready }
+            made[key] = rendered
+            return rendered
+        }
+    }
+}
+
 /// What the handlers serve, made once per poll: bodies are rendered and wrapped in prepared
 /// libmicrohttpd responses here, never per request.
 private final class Published: Sendable {
     let snapshot: Snapshot?
     let status: ExporterStatus
     let metrics: MetricsBodies
-    let consumerLag: PreparedResponse?
-    let streams: PreparedResponse?
+    let json: JSONBodies?
 
     init(snapshot: Snapshot?, status: ExporterStatus, build: BuildInfo, previous: Published?) {
         self.snapshot = snapshot
@@ -20,19 +54,9 @@ private final class Published: Sendable {
         if let previous, previous.status.redisUp == status.redisUp,
            previous.snapshot?.collectedAt == snapshot?.collectedAt {
             // While Redis is down every retry republishes the same snapshot: its JSON is unchanged.
-            consumerLag = previous.consumerLag
-            streams = previous.streams
-        } else if let snapshot {
-            let stale = !status.redisUp
-            consumerLag = PreparedResponse(
-                text: JSONRenderer.consumerLag(snapshot, redisConnected: status.redisUp, stale: stale),
-                contentType: JSONRenderer.contentType)
-            streams = PreparedResponse(
-                text: JSONRenderer.streams(snapshot, redisConnected: status.redisUp, stale: stale),
-                contentType: JSONRenderer.contentType)
+            json = previous.json
         } else {
-            consumerLag = nil
-            streams = nil
+            json = snapshot.map { JSONBodies(snapshot: $0, redisConnected: status.redisUp) }
         }
     }
 }
@@ -143,20 +167,22 @@ final class Site: HTTPHandler {
     /// The answer of a route whose credentials, if any, were accepted.
     private func serve(_ route: Route, _ request: HTTPRequest) -> HTTPReply {
         let published = current.withLock { $0 }
+        // The one freshness rule: lag figures in /metrics, and `stale` in JSON.
+        let fresh = config.freshness.isFresh(published.snapshot, redisUp: published.status.redisUp,
+                                             now: Date().timeIntervalSince1970)
         switch route {
         case .metrics:
-            // Lag figures only while the snapshot is fresh: no frozen values after 3 intervals.
-            let fresh = config.freshness.isFresh(published.snapshot, redisUp: published.status.redisUp,
-                                                 now: Date().timeIntervalSince1970)
             let variant = MetricsBodies.Variant(
                 format: ExpositionFormat.negotiate(accept: request.header("Accept")),
                 gzip: HeaderList.allowsGzip(request.header("Accept-Encoding")),
                 current: fresh && published.metrics.hasCurrent)
             return HTTPReply(status: 200, response: published.metrics.response(variant))
         case .consumerLag:
-            return published.consumerLag.map { HTTPReply(status: 200, response: $0) } ?? HTTPReply(status: 503, response: noData)
+            return published.json.map { HTTPReply(status: 200, response: $0.response(.consumerLag, stale: !fresh)) }
+                ?? HTTPReply(status: 503, response: noData)
         case .streams:
-            return published.streams.map { HTTPReply(status: 200, response: $0) } ?? HTTPReply(status: 503, response: noData)
+            return published.json.map { HTTPReply(status: 200, response: $0.response(.streams, stale: !fresh)) }
+                ?? HTTPReply(status: 503, response: noData)
         case .health:
             // Rendered per request: its age and staleness depend on the clock, and it is small.
             let report = HealthReport(snapshot: published.snapshot, status: published.status,

@@ -76,6 +76,12 @@ struct LimitsTests {
         // Each request is a local curl (process start included, on a busy machine); a handler
         // that waited for the poll stuck on Redis would take close to the 3 s timeout.
         #expect(slowest < 1.5, "slowest response \(slowest)s while Redis was frozen")
+        // The poll has been stuck for more than 3 intervals of 100 ms: the last snapshot is stale
+        // by the one freshness rule, although no poll has failed yet.
+        let frozen = try exporter.get("/api/v1/events/consumer-lag").json()
+        #expect(frozen.bool("stale") == true, "a snapshot older than 3 poll intervals is stale")
+        #expect(MetricSamples(try exporter.get("/metrics").text).series("event_consumer_lag").isEmpty,
+                "no frozen lag figures in /metrics")
         h.redis.resume()
         let after = try h.freshJSON()
         #expect(after.bool("redis_connected") == true)
