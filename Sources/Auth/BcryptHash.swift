@@ -5,7 +5,7 @@
 enum BcryptHash {
     /// The highest cost accepted in `basic_auth_users`. Each step doubles the work of one
     /// check: measured on the 2-core test machine, cost 10 takes 0.05 s, 12 0.2 s, 13 0.4 s and
-    /// 14 0.8 s of one core. Checks run on a single verifier thread, so the cost bounds how many
+    /// 14 0.8 s of one core. Checks run one at a time, so the cost bounds how many
     /// a second the exporter can do (5 at 12) and how long a scraper's first check may wait
     /// behind others; above 12 a handful of queued attempts would outlast a scrape timeout.
     /// A correct password is verified once and then remembered, so a high cost buys nothing

@@ -7,36 +7,45 @@ enum CredentialFile {
     /// mistake from being read into memory.
     static let maximumBytes = 1 << 20
 
-    static func read(_ path: String, flag: String) throws(AuthConfigError) -> [UInt8] {
-        guard !path.isEmpty else {
-            throw AuthConfigError(flag: flag, problem: "the path is empty")
+    /// Why a file could not be read, in words that name the path and never the contents.
+    private enum Failure: Error {
+        case noPath, missing, directory, denied, readFailed, tooLarge
+
+        func problem(_ path: String) -> String {
+            switch self {
+            case .noPath: "the path is empty"
+            case .missing: "cannot read \"\(path)\": no such file"
+            case .directory: "cannot read \"\(path)\": it is a directory"
+            case .denied: "cannot read \"\(path)\": permission denied"
+            // The underlying error names only the file, but say it in our own words anyway.
+            case .readFailed: "cannot read \"\(path)\": read failed"
+            case .tooLarge: "\"\(path)\" is larger than 1 MiB"
+            }
         }
+    }
+
+    /// The bytes of the file, bounded; the one place files are opened and read.
+    private static func contents(_ path: String) -> Result<[UInt8], Failure> {
+        guard !path.isEmpty else { return .failure(.noPath) }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw AuthConfigError(flag: flag, problem: "cannot read \"\(path)\": no such file")
-        }
-        guard !isDirectory.boolValue else {
-            throw AuthConfigError(flag: flag, problem: "cannot read \"\(path)\": it is a directory")
-        }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw AuthConfigError(flag: flag, problem: "cannot read \"\(path)\": permission denied")
-        }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return .failure(.missing) }
+        guard !isDirectory.boolValue else { return .failure(.directory) }
+        guard let handle = FileHandle(forReadingAtPath: path) else { return .failure(.denied) }
         defer { try? handle.close() }
         let data: Data?
-        do {
-            data = try handle.read(upToCount: maximumBytes + 1)
-        } catch {
-            // The underlying error names only the file, but say it in our own words anyway.
-            throw AuthConfigError(flag: flag, problem: "cannot read \"\(path)\": read failed")
+        do { data = try handle.read(upToCount: maximumBytes + 1) } catch { return .failure(.readFailed) }
+        let bytes = [UInt8](data ?? Data())  // nil at once: an empty file
+        return bytes.count <= maximumBytes ? .success(bytes) : .failure(.tooLarge)
+    }
+
+    static func read(_ path: String, flag: String) throws(AuthConfigError) -> [UInt8] {
+        switch contents(path) {
+        case .failure(let failure):
+            throw AuthConfigError(flag: flag, problem: failure.problem(path))
+        case .success(let bytes):
+            guard !bytes.isEmpty else { throw AuthConfigError(flag: flag, problem: "\"\(path)\" is empty") }
+            return bytes
         }
-        let bytes = [UInt8](data ?? Data())
-        guard bytes.count <= maximumBytes else {
-            throw AuthConfigError(flag: flag, problem: "\"\(path)\" is larger than 1 MiB")
-        }
-        guard !bytes.isEmpty else {
-            throw AuthConfigError(flag: flag, problem: "\"\(path)\" is empty")
-        }
-        return bytes
     }
 
     /// On a reload, why the file at `path` counts as emptied: it no longer exists, or holds
@@ -44,19 +53,13 @@ enum CredentialFile {
     /// report: a directory, no permission, too large). An emptied file revokes what it held;
     /// at start the same file is an error.
     static func emptied(_ path: String) -> String? {
-        var isDirectory: ObjCBool = false
-        guard !path.isEmpty else { return nil }
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            return "\"\(path)\" no longer exists"
+        switch contents(path) {
+        case .failure(.missing): return "\"\(path)\" no longer exists"
+        case .failure: return nil
+        case .success(let bytes):
+            let blank = bytes.allSatisfy { [0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C].contains($0) }
+            return blank ? "\"\(path)\" is empty" : nil
         }
-        guard !isDirectory.boolValue, let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        let read: Data?
-        do { read = try handle.read(upToCount: maximumBytes + 1) } catch { return nil }
-        guard let data = read, !data.isEmpty else { return "\"\(path)\" is empty" }
-        guard data.count <= maximumBytes else { return nil }
-        let blank = data.allSatisfy { [0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C].contains($0) }
-        return blank ? "\"\(path)\" is empty" : nil
     }
 
     /// The file as UTF-8 text; PEM, JSON, YAML and token lists are all text.

@@ -31,9 +31,8 @@ public final class Credentials: Sendable {
         self.verifier = verifier
         self.decoyHash = webConfig?.basicAuthUsers.values.min()
         self.revoked = revoked
-        let protects = bearerTokens != nil || jwt != nil || !(webConfig?.basicAuthUsers.isEmpty ?? true)
-            || webConfig?.tls?.clientAuth == .requireAndVerifyClientCert
-        self.required = protects || (previous?.required ?? false)
+        self.required = Self.protects(bearerTokens: bearerTokens, jwt: jwt, webConfig: webConfig)
+            || (previous?.required ?? false)
     }
 
     /// Reads every configured file at start; the first problem found is thrown.
@@ -55,18 +54,28 @@ public final class Credentials: Sendable {
 
     /// True when no credential is checked from the Authorization header (no tokens, no JWT key,
     /// no basic_auth_users). TLS alone does not count; see `requiresClientCertificate`.
-    public var isEmpty: Bool { bearerTokens == nil && jwt == nil && !hasBasicAuth }
+    public var isEmpty: Bool { !Self.checksHeader(bearerTokens: bearerTokens, jwt: jwt, webConfig: webConfig) }
 
     public var hasBasicAuth: Bool { !(webConfig?.basicAuthUsers.isEmpty ?? true) }
+
+    private static func checksHeader(bearerTokens: StaticBearerTokens?, jwt: JWTVerifier?, webConfig: WebConfig?) -> Bool {
+        bearerTokens != nil || jwt != nil || !(webConfig?.basicAuthUsers.isEmpty ?? true)
+    }
+
+    /// The one definition of "this set protects the paths", usable before `self` exists.
+    private static func protects(bearerTokens: StaticBearerTokens?, jwt: JWTVerifier?, webConfig: WebConfig?) -> Bool {
+        checksHeader(bearerTokens: bearerTokens, jwt: jwt, webConfig: webConfig)
+            || webConfig?.tls?.clientAuth.requiresVerifiedCertificate == true
+    }
 
     /// `client_auth_type: RequireAndVerifyClientCert`: a certificate signed by `client_ca_file`
     /// is a credential (the TLS layer refuses a connection without one). The other modes do not
     /// count: `RequireAnyClientCert` accepts any self-signed certificate.
-    public var requiresClientCertificate: Bool { webConfig?.tls?.clientAuth == .requireAndVerifyClientCert }
+    public var requiresClientCertificate: Bool { webConfig?.tls?.clientAuth.requiresVerifiedCertificate == true }
 
     /// Whether this set has something to check on the protected paths: a credential in the
     /// Authorization header, or a verified client certificate.
-    public var protects: Bool { !isEmpty || requiresClientCertificate }
+    public var protects: Bool { Self.protects(bearerTokens: bearerTokens, jwt: jwt, webConfig: webConfig) }
 
     /// Credentials are required but this set holds nothing to check (a reload emptied the
     /// files): the protected paths refuse every request until a reload brings one back.

@@ -9,6 +9,10 @@ public struct WebConfig: Sendable, Equatable {
         case verifyClientCertIfGiven = "VerifyClientCertIfGiven"
         case requireAndVerifyClientCert = "RequireAndVerifyClientCert"
 
+        /// The one mode in which a client certificate is a credential: one must be presented
+        /// and verify against `client_ca_file`.
+        var requiresVerifiedCertificate: Bool { self == .requireAndVerifyClientCert }
+
         /// The two modes that check a client certificate against `client_ca_file`.
         var verifiesClientCertificate: Bool {
             self == .verifyClientCertIfGiven || self == .requireAndVerifyClientCert

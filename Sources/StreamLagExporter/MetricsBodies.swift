@@ -1,7 +1,6 @@
 import Gzip
 import HTTPServer
 import LagCore
-import Synchronization
 
 /// The `/metrics` answers of one publication. Each variant (text or OpenMetrics, plain or gzip,
 /// current data or only the exporter's own families) is rendered and compressed at most once,
@@ -20,7 +19,7 @@ final class MetricsBodies: Sendable {
     private let status: ExporterStatus
     private let build: BuildInfo
     private let process: ProcessStats?
-    private let made = Mutex<[Variant: PreparedResponse]>([:])
+    private let variants = PreparedVariants<Variant>()
 
     init(current: Snapshot?, status: ExporterStatus, build: BuildInfo) {
         self.current = current
@@ -33,21 +32,10 @@ final class MetricsBodies: Sendable {
         _ = response(Variant(format: .openMetrics, gzip: true, current: current != nil))
     }
 
-    var hasCurrent: Bool { current != nil }
-
-    /// The prepared answer for `wanted`. A variant not made yet is rendered and compressed
-    /// outside the lock, so that one slow first request never stalls the requests for other
-    /// variants; two first requests for the same variant may both render it, and the first
-    /// stored is kept.
+    /// The prepared answer for `wanted` (current data only when there is some).
     func response(_ wanted: Variant) -> PreparedResponse {
         let variant = Variant(format: wanted.format, gzip: wanted.gzip, current: wanted.current && current != nil)
-        if let ready = made.withLock({ $0[variant] }) { return ready }
-        let rendered = render(variant)
-        return made.withLock { made in
-            if let ready = made[variant] { return ready }
-            made[variant] = rendered
-            return rendered
-        }
+        return variants.response(variant) { render(variant) }
     }
 
     private func render(_ variant: Variant) -> PreparedResponse {

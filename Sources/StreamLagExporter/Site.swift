@@ -4,18 +4,18 @@ import HTTPServer
 import LagCore
 import Synchronization
 
-/// The JSON bodies of one snapshot, `stale` false and true: each made at most once, the
-/// current one at publish time, the other when first asked for (outside the lock).
+/// The JSON bodies of one snapshot, `stale` false and true: the current one made at publish
+/// time, the other when first asked for.
 private final class JSONBodies: Sendable {
-    private let snapshot: Snapshot
-    private let redisConnected: Bool
-    private let made = Mutex<[Key: PreparedResponse]>([:])
-
     enum Endpoint: Hashable { case consumerLag, streams }
     private struct Key: Hashable {
         var endpoint: Endpoint
         var stale: Bool
     }
+
+    private let snapshot: Snapshot
+    private let redisConnected: Bool
+    private let variants = PreparedVariants<Key>()
 
     init(snapshot: Snapshot, redisConnected: Bool) {
         self.snapshot = snapshot
@@ -24,17 +24,12 @@ private final class JSONBodies: Sendable {
     }
 
     func response(_ endpoint: Endpoint, stale: Bool) -> PreparedResponse {
-        let key = Key(endpoint: endpoint, stale: stale)
-        if let ready = made.withLock({ $0[key] }) { return ready }
-        let text = switch endpoint {
-        case .consumerLag: JSONRenderer.consumerLag(snapshot, redisConnected: redisConnected, stale: stale)
-        case .streams: JSONRenderer.streams(snapshot, redisConnected: redisConnected, stale: stale)
-        }
-        let rendered = PreparedResponse(text: text, contentType: JSONRenderer.contentType)
-        return made.withLock { made in
-            if let ready = made[key] { return ready }
-            made[key] = rendered
-            return rendered
+        variants.response(Key(endpoint: endpoint, stale: stale)) {
+            let text = switch endpoint {
+            case .consumerLag: JSONRenderer.consumerLag(snapshot, redisConnected: redisConnected, stale: stale)
+            case .streams: JSONRenderer.streams(snapshot, redisConnected: redisConnected, stale: stale)
+            }
+            return PreparedResponse(text: text, contentType: JSONRenderer.contentType)
         }
     }
 }
@@ -101,9 +96,9 @@ final class Site: HTTPHandler {
     private let alive: PreparedResponse
     private let ready: PreparedResponse
     private let notReady: PreparedResponse
-    /// bcrypt runs here, never on libmicrohttpd's threads: one thread (the other core stays
+    /// bcrypt runs here, never on libmicrohttpd's threads: one check at a time (the other core stays
     /// free for serving), at most 8 checks waiting or running; beyond that, 429.
-    private let passwordChecks = PasswordCheckQueue(threads: 1, limit: 8)
+    private let passwordChecks = PasswordCheckQueue(limit: 8)
     private let tooManyAttempts: PreparedResponse
 
     init(config: ExporterConfig, build: BuildInfo, credentials: Credentials) {
@@ -175,7 +170,7 @@ final class Site: HTTPHandler {
             let variant = MetricsBodies.Variant(
                 format: ExpositionFormat.negotiate(accept: request.header("Accept")),
                 gzip: HeaderList.allowsGzip(request.header("Accept-Encoding")),
-                current: fresh && published.metrics.hasCurrent)
+                current: fresh)
             return HTTPReply(status: 200, response: published.metrics.response(variant))
         case .consumerLag:
             return published.json.map { HTTPReply(status: 200, response: $0.response(.consumerLag, stale: !fresh)) }
