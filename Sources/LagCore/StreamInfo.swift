@@ -83,7 +83,7 @@ extension StreamInfo {
         entriesAdded = Checked.optionalCount(map["entries-added"], "entries-added", &problems)
         firstEntryID = map["entries"]?.array?.first?.array?.first?.bytes.flatMap(StreamID.init(bytes:))
         var groups: [GroupInfo] = []
-        for group in map["groups"]?.array ?? [] { groups.append(try Self.group(group, &problems)) }
+        for group in try Self.list(map["groups"], "groups") { groups.append(try Self.group(group, &problems)) }
         self.groups = groups
         self.problems = problems
     }
@@ -105,7 +105,7 @@ extension StreamInfo {
             }
         }
         var consumers: [ConsumerInfo] = []
-        for consumer in map["consumers"]?.array ?? [] { consumers.append(try Self.consumer(consumer, &problems)) }
+        for consumer in try Self.list(map["consumers"], "consumers") { consumers.append(try Self.consumer(consumer, &problems)) }
         return GroupInfo(
             name: name, lastDeliveredID: ldi,
             entriesRead: Checked.optionalCount(map["entries-read"], "entries-read", &problems),
@@ -126,6 +126,13 @@ extension StreamInfo {
             if active == nil { problems.append("consumer active-time out of range") }
         }
         return ConsumerInfo(name: name, seenTimeMs: seen, activeTimeMs: active, pelCount: pel)
+    }
+
+    /// The items of a list field: none when absent, malformed when it is not an array.
+    private static func list(_ reply: RedisReply?, _ what: String) throws(ReplyError) -> [RedisReply] {
+        guard let reply else { return [] }
+        guard let items = reply.array else { throw ReplyError(.malformed, "\(what) is not an array") }
+        return items
     }
 
     /// A RESP2 flat key/value array as a dictionary.

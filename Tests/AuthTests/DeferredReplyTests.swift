@@ -115,7 +115,7 @@ struct DeferredReplyTests {
     }
 
     @Test func passwordCheckQueueIsBounded() throws {
-        let queue = PasswordCheckQueue(threads: 1, limit: 2)
+        let queue = PasswordCheckQueue(limit: 2)
         let gate = DispatchSemaphore(value: 0)
         let finished = DispatchSemaphore(value: 0)
         let first = try #require(queue.reserve())

@@ -116,11 +116,17 @@ struct LagComputationTests {
         try h.conn.run("XTRIM", "t:after", "MAXLEN", "5")
         try read("t:after", 3)
 
+        var wrongByRedis = 0
         for key in ["t:across", "t:overtaken", "t:after"] {
             let truth = try h.conn.undelivered(key, group: group).count
             let redisLag = try h.conn.groups(key)[group]?["lag"]?.int
-            print("\(version.name) \(key): Redis says lag \(redisLag.map(String.init) ?? "none"), XRANGE counts \(truth)")
-            try checkExact(h, key: Array(key.utf8), "\(key) on \(version.name)")
+            if let redisLag, Int(redisLag) != truth { wrongByRedis += 1 }
+            try checkExact(h, key: Array(key.utf8), "\(key) on \(version.name): Redis says \(redisLag.map(String.init) ?? "none"), XRANGE counts \(truth)")
+        }
+        let (major, minor) = h.conn.serverMajorMinor
+        if major == 7 && minor == 0 {
+            // The histories reproduce the bugs here: trusting Redis' figure would fail above.
+            #expect(wrongByRedis == 3, "Redis 7.0 reports all three wrong")
         }
     }
 

@@ -609,11 +609,7 @@ final class PythonScript: @unchecked Sendable {
     }
 
     func finish(timeout: Double) throws -> [String: Any] {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        guard waitForExit(process, timeout: timeout) else {
             throw TestFailure("the script did not finish; output: \(output.text)")
         }
         usleep(50_000)

@@ -141,12 +141,21 @@ struct HostileReplyTests {
         #expect(snapshot.streams.first?.groups.first?.lag == 0)
     }
 
-    @Test("nesting where a value belongs, or a value where nesting belongs, is malformed, not a crash",
-          arguments: ["length", "groups", "entries", "last-generated-id", "entries-added"])
-    func wrongShapes(field: String) throws {
-        for value in [RedisReply.array([.array([.integer(1)])]), .integer(.min), .string(b("x")), .null, .status("OK")] {
-            let redis = try fake(setting(field, to: value, in: try Self.busy()))
-            _ = try? poll(redis)
+    /// A required field of the wrong shape makes the stream unreadable (a fixed stream stays,
+    /// flagged); an optional one is left out. Never a crash, never a failed poll.
+    @Test("nesting where a value belongs, or a value where nesting belongs", arguments: [
+        ("length", true), ("groups", true), ("entries", false), ("last-generated-id", false), ("entries-added", false),
+    ])
+    func wrongShapes(field: String, required: Bool) throws {
+        for value in [RedisReply.array([.array([.integer(1)])]), .string(b("x")), .null, .status("OK")] {
+            let (snapshot, _) = try poll(try fake(setting(field, to: value, in: try Self.busy())))
+            let stream = try #require(snapshot.streams.first, "\(field) = \(value)")
+            if required {
+                #expect(stream.presence == .unreadable, "\(field) = \(value)")
+            } else {
+                #expect(stream.presence == .exists, "\(field) = \(value)")
+                #expect(stream.groups.first?.lag == 5, "\(field) = \(value): the group is still reported")
+            }
         }
     }
 }

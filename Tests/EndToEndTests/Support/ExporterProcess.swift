@@ -109,14 +109,7 @@ final class ExporterProcess: @unchecked Sendable {
     func terminate(signal: Int32 = SIGTERM, timeout: Double = 10) -> Int32? {
         guard process.isRunning else { return process.terminationStatus }
         kill(process.processIdentifier, signal)
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            return nil
-        }
-        return process.terminationStatus
+        return waitForExit(process, timeout: timeout) ? process.terminationStatus : nil
     }
 
     deinit {
@@ -140,13 +133,7 @@ func runExporter(_ arguments: [String], environment: [String: String] = [:]) thr
     p.standardError = err
     let outCapture = OutputCapture(out), errCapture = OutputCapture(err)
     try p.run()
-    let deadline = Date().addingTimeInterval(10)
-    while p.isRunning && Date() < deadline { usleep(10_000) }
-    if p.isRunning {
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
-        throw TestFailure("exporter \(arguments) did not exit")
-    }
+    guard waitForExit(p, timeout: 10) else { throw TestFailure("exporter \(arguments) did not exit") }
     usleep(50_000)
     return (p.terminationStatus, outCapture.text, errCapture.text)
 }

@@ -45,3 +45,15 @@ func freeLoopbackPort() throws -> Int {
     guard bound else { throw TestFailure("bind() failed") }
     return Int(UInt16(bigEndian: address.sin_port))
 }
+
+/// Waits up to `timeout` seconds for `process` to exit. If it does not, kills it (SIGKILL),
+/// waits for that, and returns false.
+@discardableResult
+func waitForExit(_ process: Process, timeout: Double) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(10_000) }
+    guard process.isRunning else { return true }
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    return false
+}
