@@ -52,10 +52,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
-        // Pure Swift: bearer tokens, JWT (jwt-kit), the exporter-toolkit web config, the policy.
+        // Pure Swift: bearer tokens, JWT (jwt-kit), the exporter-toolkit web config, the policy
+        // (on LagCore for the one flag error type).
         .target(
             name: "Auth",
             dependencies: [
+                "LagCore",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,14 +1,7 @@
-/// A problem with a credential file or the web config. `flag` names the flag (for example
-/// `--auth.jwt.public-key-file` or `--web.config.file`); `problem` says what is wrong and, by
-/// construction, never quotes file contents: only paths, key names, line numbers and lengths.
-public struct AuthConfigError: Error, Equatable, CustomStringConvertible {
-    public let flag: String
-    public let problem: String
+public import LagCore
 
-    public init(flag: String, problem: String) {
-        self.flag = flag
-        self.problem = problem
-    }
-
-    public var description: String { "invalid value for \(flag): \(problem)" }
-}
+/// A problem with a credential file or the web config: the flag (for example
+/// `--auth.jwt.public-key-file` or `--web.config.file`) and what is wrong. The same type as
+/// every other bad flag value, so the exporter reports both the same way; Auth's messages, by
+/// construction, never quote file contents: only paths, key names, line numbers and lengths.
+public typealias AuthConfigError = FlagError
