@@ -1,5 +1,6 @@
 internal import CMicroHTTPD
 import Foundation
+import Synchronization
 
 /// Answers requests. Called on libmicrohttpd's threads, concurrently: it must not block. Work
 /// that would (a bcrypt check) goes in `.later(DeferredReply(...))`: the connection waits
@@ -36,8 +37,8 @@ public final class HTTPServer: @unchecked Sendable {
     private let tlsStrings: TLSStrings?
     /// The servers accepting on this server's listening socket (it and its successors).
     private let listeners: ListenerShare
-    private let stopped = NSLock()
-    private var isStopped = false
+    /// Set once by `shutdown`; a successor can only share the socket before it is.
+    private let stopped = Mutex(false)
     /// The port actually bound (useful with port 0).
     public let port: Int
 
@@ -127,25 +128,27 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// A close-on-exec duplicate of the listening socket, for a successor that joins `listeners`.
     private func shareListeningSocket() throws -> Int32 {
-        stopped.lock()
-        defer { stopped.unlock() }
-        let socket = isStopped ? -1 : slx_mhd_listen_fd(daemon)
-        guard socket >= 0 else { throw HTTPServerError(description: "the server on port \(port) no longer listens") }
-        let copy = fcntl(socket, F_DUPFD_CLOEXEC, 0)
-        guard copy >= 0 else {
-            throw HTTPServerError(description: "cannot share the socket of port \(port): \(String(cString: strerror(errno)))")
+        // Under the lock, so that `shutdown` either sees the successor joined or refuses it.
+        try stopped.withLock { (isStopped: inout Bool) throws(HTTPServerError) -> Int32 in
+            let socket = isStopped ? -1 : slx_mhd_listen_fd(daemon)
+            guard socket >= 0 else { throw HTTPServerError(description: "the server on port \(port) no longer listens") }
+            let copy = fcntl(socket, F_DUPFD_CLOEXEC, 0)
+            guard copy >= 0 else {
+                throw HTTPServerError(description: "cannot share the socket of port \(port): \(String(cString: strerror(errno)))")
+            }
+            listeners.join()
+            return copy
         }
-        listeners.join()
-        return copy
     }
 
     /// Stops accepting, lets in-flight requests finish for up to `graceSeconds`, then stops.
     /// The listening socket stops listening at once unless a successor still accepts on it.
     public func shutdown(graceSeconds: Double = 5) {
-        stopped.lock()
-        defer { stopped.unlock() }
-        guard !isStopped else { return }
-        isStopped = true
+        let wasStopped = stopped.withLock { isStopped in
+            defer { isStopped = true }
+            return isStopped
+        }
+        guard !wasStopped else { return }
         // MHD's threads may still use the quiesced socket: it is closed only after MHD_stop_daemon.
         let listenFD = MHD_quiesce_daemon(daemon)
         if listeners.leave() && listenFD >= 0 {
@@ -172,12 +175,16 @@ public final class HTTPServer: @unchecked Sendable {
 
 /// Counts the servers that accept on one listening socket: a server and its successors
 /// (`init(takingOverFrom:...)`). The last one to stop also stops the socket listening.
-private final class ListenerShare: @unchecked Sendable {
-    private let lock = NSLock()
-    private var servers = 1
-    func join() { lock.withLock { servers += 1 } }
+private final class ListenerShare: Sendable {
+    private let servers = Mutex(1)
+    func join() { servers.withLock { $0 += 1 } }
     /// Leaves; true when no server is left.
-    func leave() -> Bool { lock.withLock { servers -= 1; return servers == 0 } }
+    func leave() -> Bool {
+        servers.withLock { servers in
+            servers -= 1
+            return servers == 0
+        }
+    }
 }
 
 /// The libmicrohttpd version this process runs with.
