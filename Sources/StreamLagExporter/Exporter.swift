@@ -1,6 +1,7 @@
 import Auth
 import Bcrypt
 import Dispatch
+import Flags
 import Foundation
 import HTTPServer
 import LagCore
@@ -31,31 +32,15 @@ struct Exporter {
     let build: BuildInfo
     let logger: Logger
 
-    /// The process exit status: 0 after SIGTERM/SIGINT, 1 when an address cannot be bound,
-    /// 2 when a credential file or the web config is bad or no credential protects a public address.
+    /// The process exit status: 0 after SIGTERM/SIGINT, 1 when an address cannot be bound.
+    /// A bad credential file or web config, or no credential on a public address, exits 2
+    /// before anything starts.
     func run() -> Int32 {
-        let credentials: Credentials
-        do {
-            credentials = try Credentials.load(authSettings, verifier: bcryptVerifier(bcryptHash))
-        } catch {
-            FileHandle.standardError.write(Data("stream-lag-exporter: \(error)\n".utf8))
-            return 2
-        }
-        let tls = credentials.webConfig?.tls.map(TLSSettings.init)
-        // A verified client certificate (RequireAndVerifyClientCert) counts as a credential.
-        if !credentials.protects && !disableAuth, let open = config.listenAddresses.first(where: { !$0.isLoopback }) {
-            FileHandle.standardError.write(Data("""
-                stream-lag-exporter: refusing to serve \(open) without credentials: it exposes stream and consumer names. \
-                Configure --auth.bearer-tokens-file, --auth.jwt.* or basic_auth_users in --web.config.file, \
-                listen on 127.0.0.1, or pass --web.disable-auth to serve it open anyway.
-
-                """.utf8))
-            return 2
-        }
+        let credentials = startupCredentials()
         let site = Site(config: config, build: build, credentials: credentials)
         let listeners = Listeners(config: config, handler: site, logger: logger)
         do {
-            try listeners.start(tls: tls)
+            try listeners.start(tls: credentials.webConfig?.tls.map(TLSSettings.init))
         } catch {
             logger.error("cannot listen", metadata: ["error": "\(error)"])
             return 1
@@ -70,30 +55,49 @@ struct Exporter {
             "auth": "\(credentials.authSummary)",
         ])
         poller.start()
-
-        let stop = DispatchSemaphore(value: 0)
-        var sources: [DispatchSourceSignal] = []
-        // One serial queue for reloads: two quick SIGHUPs never interleave.
-        let reloads = DispatchQueue(label: "reload")
-        for sig in [SIGTERM, SIGINT, SIGHUP] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: sig == SIGHUP ? reloads : .global())
-            if sig == SIGHUP {
-                source.setEventHandler { reload(site: site, listeners: listeners) }
-            } else {
-                source.setEventHandler { stop.signal() }
-            }
-            source.resume()
-            sources.append(source)
-        }
-        stop.wait()
+        waitForStop { reload(site: site, listeners: listeners) }
         logger.info("shutting down")
-        reloads.sync {}
         listeners.shutdown()
         poller.stop(timeout: config.redisTimeout * 2 + 1)
-        sources.forEach { $0.cancel() }
         logger.info("stopped")
         return 0
+    }
+
+    /// The credentials to start with; exits 2 when a file is bad, or when nothing protects a
+    /// non-loopback address (a verified client certificate counts) and open serving was not
+    /// asked for.
+    private func startupCredentials() -> Credentials {
+        let credentials: Credentials
+        do {
+            credentials = try Credentials.load(authSettings, verifier: bcryptVerifier(bcryptHash))
+        } catch {
+            CommandLineFront.badFlag(tool: "stream-lag-exporter", error.description)
+        }
+        if !credentials.protects && !disableAuth, let open = config.listenAddresses.first(where: { !$0.isLoopback }) {
+            CommandLineFront.badFlag(tool: "stream-lag-exporter", """
+                refusing to serve \(open) without credentials: it exposes stream and consumer names. \
+                Configure --auth.bearer-tokens-file, --auth.jwt.* or basic_auth_users in --web.config.file, \
+                listen on 127.0.0.1, or pass --web.disable-auth to serve it open anyway.
+                """)
+        }
+        return credentials
+    }
+
+    /// Blocks until SIGTERM or SIGINT, running `reload` for each SIGHUP meanwhile (one at a
+    /// time, on a serial queue); returns once no reload is running.
+    private func waitForStop(reload: @escaping @Sendable () -> Void) {
+        let stop = DispatchSemaphore(value: 0)
+        let reloads = DispatchQueue(label: "reload")
+        let sources = [SIGTERM, SIGINT, SIGHUP].map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: sig == SIGHUP ? reloads : .global())
+            source.setEventHandler(handler: sig == SIGHUP ? reload : { stop.signal() })
+            source.resume()
+            return source
+        }
+        stop.wait()
+        sources.forEach { $0.cancel() }
+        reloads.sync {}
     }
 
     /// SIGHUP: re-read every credential file and the web config. A malformed new file is
