@@ -10,13 +10,14 @@ public struct PollStats: Sendable, Equatable {
     public var firstSkip: [String: String] = [:]
     public init() {}
 
-    mutating func skip(_ reason: ReplyError.Kind, _ what: String) {
-        skip(reason.rawValue, what)
+    mutating func skip(_ reason: ReplyError.Kind, _ what: @autoclosure () -> String) {
+        skip(reason.rawValue, what())
     }
 
-    mutating func skip(_ reason: String, _ what: String) {
+    /// Counts a skip; `what` is only built for the first of its reason in a poll.
+    mutating func skip(_ reason: String, _ what: @autoclosure () -> String) {
         skipped[reason, default: 0] += 1
-        if firstSkip[reason] == nil { firstSkip[reason] = what }
+        if firstSkip[reason] == nil { firstSkip[reason] = what() }
     }
 }
 

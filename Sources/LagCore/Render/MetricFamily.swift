@@ -87,7 +87,7 @@ extension MetricFamily {
         var out = """
             # Metrics
 
-            Generated from `Sources/LagCore/MetricFamily.swift` (`MetricFamily.all`), the one table the
+            Generated from `Sources/LagCore/Render/MetricFamily.swift` (`MetricFamily.all`), the one table the
             renderers read; `UPDATE_GOLDEN=1 swift test --filter MetricsDoc` rewrites this file, and a test
             fails when it is out of date. Families of the snapshot (`event_consumer_*`, `event_stream_*`)
             are exposed only while the last poll succeeded and is fresh; the others always.
