@@ -2,44 +2,54 @@ internal import CHiredis
 import Foundation
 public import RedisProtocol
 
-/// A blocking hiredis connection: connect with timeouts, pipelined argv commands, replies
-/// decoded into `RedisReply` and freed at once. Not thread-safe: one owner thread.
+/// A blocking Redis connection over a socket or a TLS session: commands encoded by hiredis'
+/// formatter, pipelined in one write, replies decoded by hiredis' reader into `RedisReply` and
+/// freed at once. Not thread-safe: one owner thread.
 public final class RedisConnection: RedisPipeline {
-    private var context: UnsafeMutablePointer<redisContext>
-    /// Set after an I/O or protocol error: hiredis contexts cannot be reused after one.
+    private let channel: ByteChannel
+    private let reader: UnsafeMutablePointer<redisReader>
+    /// Set after an I/O or protocol error: the reply stream is out of step after one.
     public private(set) var isBroken = false
     public let endpoint: RedisEndpoint
+    /// Nothing has been received yet: a refusal at this point may be a TLS/plain mismatch.
+    private var received = false
+    private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
 
-    /// Connects, sets socket timeouts, authenticates and selects the database.
-    public init(endpoint: RedisEndpoint, timeoutSeconds: Double) throws {
+    /// Connects (over TLS for a `tls` endpoint), sets the I/O timeout, authenticates and
+    /// selects the database. `tls` is the shared client setup; without one, an endpoint's TLS
+    /// options are loaded for this connection alone.
+    public init(endpoint: RedisEndpoint, timeoutSeconds: Double, tls: RedisTLS? = nil) throws {
         self.endpoint = endpoint
-        let seconds = max(timeoutSeconds, 0.001)
-        var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1_000_000))
-        let ctx: UnsafeMutablePointer<redisContext>?
-        switch endpoint.address {
-        case .tcp(let host, let port):
-            ctx = redisConnectWithTimeout(host, Int32(port), tv)
-        case .unix(let path):
-            ctx = redisConnectUnixWithTimeout(path, tv)
-        }
-        guard let ctx else { throw RedisError(.connect, "cannot allocate a redis context") }
-        if ctx.pointee.err != 0 {
-            let message = Self.errorString(ctx)
-            redisFree(ctx)
-            throw RedisError(message.contains("timed out") ? .timeout : .connect, message)
-        }
-        context = ctx
-        if redisSetTimeout(ctx, tv) != 0 {
-            redisFree(ctx)
-            throw RedisError(.connect, "cannot set socket timeout")
-        }
-        // Keep-alive is a TCP option: on a unix socket hiredis fails with EOPNOTSUPP and leaves
-        // the context's error set, which would fail every later command.
-        if case .tcp = endpoint.address { _ = redisEnableKeepAlive(ctx) }
+        channel = try Self.open(endpoint, timeoutSeconds: timeoutSeconds, tls: tls)
+        guard let reader = redisReaderCreate() else { throw RedisError(.connect, "cannot allocate a reply reader") }
+        self.reader = reader
         try handshake()
     }
 
-    deinit { redisFree(context) }
+    deinit { redisReaderFree(reader) }
+
+    /// The socket, with a TLS session over it for a `tls` endpoint.
+    private static func open(_ endpoint: RedisEndpoint, timeoutSeconds: Double, tls: RedisTLS?) throws(RedisError) -> ByteChannel {
+        let socket = try SocketChannel.connect(endpoint.address, timeoutSeconds: timeoutSeconds)
+        guard let options = endpoint.tls else { return socket }
+        guard case .tcp(let host, let port) = endpoint.address else { throw RedisError(.tls, "TLS needs a TCP address") }
+        let setup: RedisTLS
+        if let tls {
+            setup = tls
+        } else {
+            do { setup = try RedisTLS(options) } catch { throw RedisError(.tls, error.description) }
+        }
+        do {
+            return try TLSChannel(over: socket, host: host, tls: setup, timeoutSeconds: timeoutSeconds)
+        } catch {
+            // No TLS answer at all: say so plainly when a plain-text Redis is listening there.
+            let refusedByPeer = error.kind == .tls && !error.message.hasPrefix("TLS handshake failed")
+            if !refusedByPeer, answersInPlainText(host: host, port: port, timeoutSeconds: timeoutSeconds) {
+                throw RedisError(.tls, "the server at \(endpoint.description) does not speak TLS (a plain-text Redis: use redis://)")
+            }
+            throw error
+        }
+    }
 
     private func handshake() throws {
         if let password = endpoint.password {
@@ -60,22 +70,16 @@ public final class RedisConnection: RedisPipeline {
     /// Throws only for connection-level failures; a failing command yields `.error`.
     public func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
         guard !isBroken else { throw RedisError(.io, "connection is broken") }
-        for args in commands { try append(args) }
-        var replies: [RedisReply] = []
-        replies.reserveCapacity(commands.count)
-        for _ in commands {
-            var raw: UnsafeMutableRawPointer?
-            if redisGetReply(context, &raw) != REDIS_OK || raw == nil {
-                isBroken = true
-                let message = Self.errorString(context)
-                let timedOut = message.contains("temporarily unavailable") || message.contains("timed out")
-                throw RedisError(timedOut ? .timeout : .io, message.isEmpty ? "no reply" : message)
-            }
-            let reply = raw!.assumingMemoryBound(to: redisReply.self)
-            replies.append(Self.decode(reply))
-            freeReplyObject(raw)
+        do {
+            try channel.send(Self.encode(commands))
+            var replies: [RedisReply] = []
+            replies.reserveCapacity(commands.count)
+            for _ in commands { replies.append(try nextReply()) }
+            return replies
+        } catch {
+            isBroken = true
+            throw error
         }
-        return replies
     }
 
     /// Convenience for one command of text arguments.
@@ -83,39 +87,66 @@ public final class RedisConnection: RedisPipeline {
         try pipeline([args.map { Array($0.utf8) }])[0]
     }
 
-    private func append(_ args: [[UInt8]]) throws {
-        var blob: [UInt8] = []
-        blob.reserveCapacity(args.reduce(1) { $0 + $1.count })
-        var offsets: [Int] = []
-        var lengths: [Int] = []
-        for arg in args {
-            offsets.append(blob.count)
-            lengths.append(arg.count)
-            blob.append(contentsOf: arg)
-        }
-        blob.append(0)
-        let status: Int32 = blob.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                let base = chars.baseAddress!
-                var argv: [UnsafePointer<CChar>?] = offsets.map { UnsafePointer(base + $0) }
-                return argv.withUnsafeMutableBufferPointer { argvBuffer in
-                    lengths.withUnsafeBufferPointer { lenBuffer in
-                        redisAppendCommandArgv(context, Int32(args.count), argvBuffer.baseAddress!, lenBuffer.baseAddress!)
-                    }
-                }
+    /// The next whole reply: from what the reader holds, else after feeding it more bytes.
+    private func nextReply() throws(RedisError) -> RedisReply {
+        while true {
+            var raw: UnsafeMutableRawPointer?
+            if redisReaderGetReply(reader, &raw) != REDIS_OK {
+                throw RedisError(.proto, Self.text(of: reader))
             }
-        }
-        if status != REDIS_OK {
-            isBroken = true
-            throw RedisError(.io, Self.errorString(context))
+            if let raw {
+                defer { freeReplyObject(raw) }
+                return Self.decode(raw.assumingMemoryBound(to: redisReply.self))
+            }
+            let count = try channel.receive(into: &buffer)
+            if count == 0 {
+                throw RedisError(.io, received ? "connection closed by the server"
+                                 : "the server closed the connection before answering (a TLS-only server behind redis://? then use rediss://)")
+            }
+            if !received, !(channel is TLSChannel), count >= 2, buffer[0] == 0x15 || buffer[0] == 0x16, buffer[1] == 0x03 {
+                throw RedisError(.tls, "the server answered in TLS: use rediss://")
+            }
+            received = true
+            let fed = buffer.withUnsafeBytes { bytes in
+                redisReaderFeed(reader, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), count)
+            }
+            if fed != REDIS_OK { throw RedisError(.proto, Self.text(of: reader)) }
         }
     }
 
-    private static func errorString(_ ctx: UnsafeMutablePointer<redisContext>) -> String {
-        withUnsafeBytes(of: ctx.pointee.errstr) { raw in
-            let bytes = raw.prefix { $0 != 0 }
-            return String(decoding: bytes, as: UTF8.self)
+    /// The RESP encoding of every command, one buffer for one write.
+    private static func encode(_ commands: [[[UInt8]]]) throws(RedisError) -> [UInt8] {
+        var out: [UInt8] = []
+        for args in commands {
+            var formatted: UnsafeMutablePointer<CChar>?
+            let length: Int32 = args.withContiguousPointers { argv, lengths in
+                redisFormatCommandArgv(&formatted, Int32(args.count), argv, lengths)
+            }
+            guard length >= 0, let formatted else { throw RedisError(.proto, "cannot encode a command") }
+            formatted.withMemoryRebound(to: UInt8.self, capacity: Int(length)) {
+                out.append(contentsOf: UnsafeBufferPointer(start: $0, count: Int(length)))
+            }
+            redisFreeCommand(formatted)
         }
+        return out
+    }
+
+    /// Whether a plain-text Redis answers `PING` at host:port (to explain a failed handshake).
+    private static func answersInPlainText(host: String, port: Int, timeoutSeconds: Double) -> Bool {
+        guard let socket = try? SocketChannel.connect(.tcp(host: host, port: port), timeoutSeconds: min(timeoutSeconds, 1)) else {
+            return false
+        }
+        guard (try? socket.send(Array("PING\r\n".utf8))) != nil else { return false }
+        var answer = [UInt8](repeating: 0, count: 64)
+        let count = (try? socket.receive(into: &answer)) ?? 0
+        return count > 0 && (answer[0] == UInt8(ascii: "+") || answer[0] == UInt8(ascii: "-"))
+    }
+
+    private static func text(of reader: UnsafeMutablePointer<redisReader>) -> String {
+        let message = withUnsafeBytes(of: reader.pointee.errstr) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        return message.isEmpty ? "unreadable reply" : message
     }
 
     private static func decode(_ r: UnsafeMutablePointer<redisReply>) -> RedisReply {
@@ -145,6 +176,31 @@ public final class RedisConnection: RedisPipeline {
         guard let pointer, count > 0 else { return [] }
         return pointer.withMemoryRebound(to: UInt8.self, capacity: count) {
             Array(UnsafeBufferPointer(start: $0, count: count))
+        }
+    }
+}
+
+private extension Array where Element == [UInt8] {
+    /// argv/argvlen for hiredis' formatter: pointers into one contiguous copy of the arguments.
+    func withContiguousPointers<R>(_ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R {
+        var blob: [UInt8] = []
+        blob.reserveCapacity(reduce(1) { $0 + $1.count })
+        var offsets: [Int] = []
+        var lengths: [Int] = []
+        for arg in self {
+            offsets.append(blob.count)
+            lengths.append(arg.count)
+            blob.append(contentsOf: arg)
+        }
+        blob.append(0)
+        return blob.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                let base = chars.baseAddress!
+                var argv: [UnsafePointer<CChar>?] = offsets.map { UnsafePointer(base + $0) }
+                return argv.withUnsafeMutableBufferPointer { argvBuffer in
+                    lengths.withUnsafeBufferPointer { body(argvBuffer.baseAddress!, $0.baseAddress!) }
+                }
+            }
         }
     }
 }

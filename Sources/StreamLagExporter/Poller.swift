@@ -158,8 +158,9 @@ private struct Loop {
         connection = nil
         let fresh = try RedisConnection(endpoint: config.redis, timeoutSeconds: config.redisTimeout)
         // Which of Redis' own lag figures are right depends on its version (LagTrust). A user
-        // without INFO still gets exact figures: unknown means counting.
-        serverVersion = (try? fresh.command(["INFO", "server"]))?.text.flatMap(ServerVersion.init(info:))
+        // without INFO still gets exact figures: unknown means counting. A broken connection
+        // is a failed poll, with its reason (a TLS server behind redis:// shows here first).
+        serverVersion = try fresh.command(["INFO", "server"]).text.flatMap(ServerVersion.init(info:))
         logger.info("connected to redis", metadata: [
             "redis.address": "\(config.redis.description)", "redis.version": "\(serverVersion?.description ?? "unknown")",
         ])
