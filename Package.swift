@@ -37,6 +37,10 @@ let package = Package(
         .target(name: "RedisProtocol", swiftSettings: swiftSettings),
         // The only Swift code that touches hiredis.
         .target(name: "RedisClient", dependencies: ["CHiredis", "RedisProtocol"], swiftSettings: swiftSettings),
+        // Which Redis to poll: the URL's server, or the master its sentinels name (Cluster next).
+        .target(
+            name: "RedisTopology", dependencies: ["RedisClient", "RedisProtocol", "LagCore"],
+            swiftSettings: swiftSettings),
         // The only Swift code that touches libmicrohttpd (and GnuTLS, for client certificates).
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"], swiftSettings: swiftSettings),
         // The only Swift code that touches libcrypt: bcrypt hashing.
@@ -78,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "StreamLagExporter",
             dependencies: [
-                "LagCore", "RedisClient", "RedisProtocol", "HTTPServer", "Bcrypt", "Gzip", "Auth", "Flags",
+                "LagCore", "RedisClient", "RedisProtocol", "RedisTopology", "HTTPServer", "Bcrypt", "Gzip", "Auth", "Flags",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -86,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "TrafficGen",
             dependencies: [
-                "LagCore", "RedisClient", "RedisProtocol", "Flags",
+                "LagCore", "RedisClient", "RedisProtocol", "RedisTopology", "Flags",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),

@@ -242,27 +242,56 @@ static inline int slx_tls_handshake(gnutls_session_t *session, gnutls_certificat
     }
 }
 
-/* Sends all of buf over the session: 0 or a GnuTLS error code (GNUTLS_E_AGAIN on a timeout). */
-static inline int slx_tls_send_all(gnutls_session_t session, const void *buf, size_t len) {
+static inline long slx_elapsed_ms(const struct timespec *start) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+/* Sends all of buf over the session: 0 or a GnuTLS error code (GNUTLS_E_AGAIN once timeout_ms
+   passed without progress). */
+static inline int slx_tls_send_all(gnutls_session_t session, const void *buf, size_t len, int timeout_ms) {
     const char *p = (const char *)buf;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
     while (len > 0) {
         ssize_t n = gnutls_record_send(session, p, len);
         if (n == GNUTLS_E_INTERRUPTED) continue;
+        if (n == GNUTLS_E_AGAIN && slx_elapsed_ms(&start) < timeout_ms) continue;
         if (n < 0) return (int)n;
         p += n;
         len -= (size_t)n;
+        clock_gettime(CLOCK_MONOTONIC, &start);
     }
     return 0;
 }
 
 /* Receives what is there: the count, 0 on an orderly close, or a GnuTLS error code
-   (GNUTLS_E_AGAIN on a timeout, GNUTLS_E_PREMATURE_TERMINATION when the socket closed). */
-static inline long slx_tls_receive(gnutls_session_t session, void *buf, size_t len) {
+   (GNUTLS_E_AGAIN when timeout_ms passed without data, GNUTLS_E_PREMATURE_TERMINATION when the
+   socket closed). GnuTLS also answers GNUTLS_E_AGAIN after a TLS 1.3 post-handshake message
+   (a session ticket) with no data: that is not a timeout, so it reads again. */
+static inline long slx_tls_receive(gnutls_session_t session, void *buf, size_t len, int timeout_ms) {
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
         ssize_t n = gnutls_record_recv(session, buf, len);
         if (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_REHANDSHAKE) continue;
+        if (n == GNUTLS_E_AGAIN && slx_elapsed_ms(&start) < timeout_ms) continue;
         return (long)n;
     }
+}
+
+/* Whether the server on fd answers a TLS handshake (certificate not checked): 1 or 0. Used
+   only to explain a plain-text connection that a server refused. */
+static inline int slx_tls_probe(int fd, int timeout_ms) {
+    gnutls_certificate_credentials_t cred;
+    if (gnutls_certificate_allocate_credentials(&cred) < 0) return 0;
+    gnutls_session_t session = NULL;
+    int rc = slx_tls_handshake(&session, cred, fd, NULL, NULL, timeout_ms);
+    int spoke = rc >= 0 || rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_CERTIFICATE_ERROR;
+    if (session != NULL) gnutls_deinit(session);
+    gnutls_certificate_free_credentials(cred);
+    return spoke;
 }
 
 /* GnuTLS' own words for a verification status, into buf. */

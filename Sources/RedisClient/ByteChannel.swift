@@ -45,6 +45,13 @@ final class SocketChannel: ByteChannel {
         return n
     }
 
+    /// Whether the server at the other end answers a TLS handshake on a new connection (to
+    /// explain a refusal of plain text).
+    static func speaksTLS(_ address: RedisEndpoint.Address, timeoutSeconds: Double) -> Bool {
+        guard case .tcp = address, let probe = try? connect(address, timeoutSeconds: min(timeoutSeconds, 1)) else { return false }
+        return slx_tls_probe(probe.fd, Int32(min(timeoutSeconds, 1) * 1000)) == 1
+    }
+
     static func text(_ chars: [CChar]) -> String {
         String(decoding: chars.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }

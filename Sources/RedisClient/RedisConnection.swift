@@ -11,6 +11,7 @@ public final class RedisConnection: RedisPipeline {
     /// Set after an I/O or protocol error: the reply stream is out of step after one.
     public private(set) var isBroken = false
     public let endpoint: RedisEndpoint
+    private let timeoutSeconds: Double
     /// Nothing has been received yet: a refusal at this point may be a TLS/plain mismatch.
     private var received = false
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
@@ -20,6 +21,7 @@ public final class RedisConnection: RedisPipeline {
     /// options are loaded for this connection alone.
     public init(endpoint: RedisEndpoint, timeoutSeconds: Double, tls: RedisTLS? = nil) throws {
         self.endpoint = endpoint
+        self.timeoutSeconds = timeoutSeconds
         channel = try Self.open(endpoint, timeoutSeconds: timeoutSeconds, tls: tls)
         guard let reader = redisReaderCreate() else { throw RedisError(.connect, "cannot allocate a reply reader") }
         self.reader = reader
@@ -98,13 +100,17 @@ public final class RedisConnection: RedisPipeline {
                 defer { freeReplyObject(raw) }
                 return Self.decode(raw.assumingMemoryBound(to: redisReply.self))
             }
-            let count = try channel.receive(into: &buffer)
+            let count: Int
+            do {
+                count = try channel.receive(into: &buffer)
+            } catch where !received && error.kind == .io {
+                throw refusal(error)
+            }
             if count == 0 {
-                throw RedisError(.io, received ? "connection closed by the server"
-                                 : "the server closed the connection before answering (a TLS-only server behind redis://? then use rediss://)")
+                throw received ? RedisError(.io, "connection closed by the server") : refusal(nil)
             }
             if !received, !(channel is TLSChannel), count >= 2, buffer[0] == 0x15 || buffer[0] == 0x16, buffer[1] == 0x03 {
-                throw RedisError(.tls, "the server answered in TLS: use rediss://")
+                throw RedisError(.tls, "the server at \(endpoint.description) answered in TLS: use rediss://")
             }
             received = true
             let fed = buffer.withUnsafeBytes { bytes in
@@ -112,6 +118,15 @@ public final class RedisConnection: RedisPipeline {
             }
             if fed != REDIS_OK { throw RedisError(.proto, Self.text(of: reader)) }
         }
+    }
+
+    /// The server dropped the connection before its first answer. A TLS-only server does that
+    /// to plain text: when a TLS handshake works there, say so (reason `tls`).
+    private func refusal(_ error: RedisError?) -> RedisError {
+        if !(channel is TLSChannel), SocketChannel.speaksTLS(endpoint.address, timeoutSeconds: timeoutSeconds) {
+            return RedisError(.tls, "the server at \(endpoint.description) speaks TLS only: use rediss://")
+        }
+        return error ?? RedisError(.io, "connection closed by the server before its first answer")
     }
 
     /// The RESP encoding of every command, one buffer for one write.

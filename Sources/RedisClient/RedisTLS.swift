@@ -56,6 +56,7 @@ final class TLSChannel: ByteChannel {
     private let socket: SocketChannel
     private let session: gnutls_session_t
     private let tls: RedisTLS
+    private let timeoutMs: Int32
     /// Nothing has been read yet: the first failure of a session is likely a refusal of it.
     private var firstRead = true
 
@@ -67,6 +68,7 @@ final class TLSChannel: ByteChannel {
         let verifyName: String? = tls.options.insecureSkipVerify ? nil : name
         var session: gnutls_session_t?
         let ms = Int32(max(1, min(timeoutSeconds * 1000, Double(Int32.max))))
+        timeoutMs = ms
         let rc = slx_tls_handshake(&session, tls.credentials, socket.fd, sni, verifyName, ms)
         guard let session else { throw RedisError(.tls, "cannot start a TLS session: \(Self.text(rc))") }
         self.session = session
@@ -76,12 +78,12 @@ final class TLSChannel: ByteChannel {
     deinit { gnutls_deinit(session) }
 
     func send(_ bytes: [UInt8]) throws(RedisError) {
-        let rc = bytes.withUnsafeBytes { slx_tls_send_all(session, $0.baseAddress, $0.count) }
+        let rc = bytes.withUnsafeBytes { slx_tls_send_all(session, $0.baseAddress, $0.count, timeoutMs) }
         if rc < 0 { throw recordError(Int(rc), writing: true) }
     }
 
     func receive(into buffer: inout [UInt8]) throws(RedisError) -> Int {
-        let n = buffer.withUnsafeMutableBytes { slx_tls_receive(session, $0.baseAddress, $0.count) }
+        let n = buffer.withUnsafeMutableBytes { slx_tls_receive(session, $0.baseAddress, $0.count, timeoutMs) }
         if n < 0 { throw recordError(n, writing: false) }
         firstRead = false
         return n

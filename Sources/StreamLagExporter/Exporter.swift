@@ -6,6 +6,7 @@ import Foundation
 import HTTPServer
 import LagCore
 import Logging
+import RedisClient
 
 let exporterVersion = "0.1.0"
 
@@ -29,6 +30,8 @@ struct Exporter {
     let authSettings: AuthSettings
     /// Web serving without credentials off loopback was asked for explicitly.
     let disableAuth: Bool
+    /// The `rediss://` client setup, loaded at start; nil for plain connections.
+    let redisTLS: RedisTLS?
     let build: BuildInfo
     let logger: Logger
 
@@ -45,11 +48,11 @@ struct Exporter {
             logger.error("cannot listen", metadata: ["error": "\(error)"])
             return 1
         }
-        let poller = Poller(config: config, logger: logger) { snapshot, status in
+        let poller = Poller(config: config, tls: redisTLS, logger: logger) { snapshot, status in
             site.publish(snapshot: snapshot, status: status)
         }
         logger.info("starting", metadata: [
-            "version": "\(build.version)", "redis.address": "\(config.redis.description)",
+            "version": "\(build.version)", "redis.address": "\(redisTarget)",
             "streams": "\(config.streams.count)", "streams.patterns": "\(config.streamPatterns.count)",
             "poll.interval": "\(DurationParser.format(config.pollInterval))",
             "auth": "\(credentials.authSummary)",
@@ -61,6 +64,12 @@ struct Exporter {
         poller.stop(timeout: config.redisTimeout * 2 + 1)
         logger.info("stopped")
         return 0
+    }
+
+    /// What the log says the exporter polls: the URL's server, or the sentinels and the master.
+    private var redisTarget: String {
+        guard let sentinel = config.sentinel else { return config.redis.description }
+        return "master '\(sentinel.masterName)' of sentinels " + config.redisURLs.map(\.description).joined(separator: ",")
     }
 
     /// The credentials to start with; exits 2 when a file is bad, or when nothing protects a

@@ -4,28 +4,31 @@ import LagCore
 import Logging
 import RedisClient
 import RedisProtocol
+import RedisTopology
 import Synchronization
 
 /// Runs the poll loop on its own thread (hiredis blocks): polls at once, then every interval;
 /// reconnects with capped exponential backoff and jitter; hands every result to `publish`.
 final class Poller: Sendable {
     private let config: ExporterConfig
+    private let tls: RedisTLS?
     private let logger: Logger
     private let publish: @Sendable (Snapshot?, ExporterStatus) -> Void
     private let stopping = Atomic<Bool>(false)
     private let wakeUp = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
-    init(config: ExporterConfig, logger: Logger,
+    init(config: ExporterConfig, tls: RedisTLS?, logger: Logger,
          publish: @escaping @Sendable (Snapshot?, ExporterStatus) -> Void) {
         self.config = config
+        self.tls = tls
         self.logger = logger
         self.publish = publish
     }
 
     func start() {
         let thread = Thread { [self] in
-            var loop = Loop(config: config, logger: logger, publish: publish)
+            var loop = Loop(config: config, source: RedisSource(config: config, tls: tls), logger: logger, publish: publish)
             loop.run(stopping: { self.stopping.load(ordering: .acquiring) }, sleep: { seconds in
                 _ = self.wakeUp.wait(timeout: .now() + seconds)
             })
@@ -46,13 +49,14 @@ final class Poller: Sendable {
 /// The poller thread's state: the connection, the collector, discovery and the counters.
 private struct Loop {
     let config: ExporterConfig
+    /// The server to poll and the connection to it (with Sentinel, the current master).
+    let source: RedisSource
     let logger: Logger
     let publish: @Sendable (Snapshot?, ExporterStatus) -> Void
     let collector: Collector
     /// `--streams`, decoded once.
     let fixedStreams: [Name]
-    var connection: RedisConnection?
-    /// The version of the Redis `connection` talks to, read once a connection.
+    /// The version of the Redis the source's connection talks to, read once a connection.
     var serverVersion: ServerVersion?
     var status = ExporterStatus()
     var lastGood: Snapshot?
@@ -63,8 +67,10 @@ private struct Loop {
     /// Skip reasons already logged once.
     var loggedSkips = Set<String>()
 
-    init(config: ExporterConfig, logger: Logger, publish: @escaping @Sendable (Snapshot?, ExporterStatus) -> Void) {
+    init(config: ExporterConfig, source: RedisSource, logger: Logger,
+         publish: @escaping @Sendable (Snapshot?, ExporterStatus) -> Void) {
         self.config = config
+        self.source = source
         self.logger = logger
         self.publish = publish
         collector = Collector(settings: .init(config: config))
@@ -84,7 +90,7 @@ private struct Loop {
             if stopping() { break }
             sleep(ok ? max(config.pollInterval - seconds, 0) : backoff())
         }
-        connection = nil
+        source.disconnect()
     }
 
     /// Exponential from 100 ms, capped at 5 s, with full jitter in its upper half.
@@ -96,23 +102,7 @@ private struct Loop {
     private mutating func pollOnce() -> Bool {
         status.pollsTotal += 1
         do {
-            let redis = try connected()
-            try discoverIfDue(redis)
-            let (snapshot, stats) = try collector.poll(
-                fixed: fixedStreams, discovered: discovered, via: redis, version: serverVersion,
-                wallClock: { Date().timeIntervalSince1970 })
-            for (reason, count) in stats.skipped { status.pollErrors[reason, default: 0] += count }
-            logFirstSkips(stats)
-            status.lastRoundTrips = stats.roundTrips
-            status.lastCommands = stats.commands
-            status.streamsMonitored = snapshot.streams.count
-            status.streamsDropped = discoveredDropped
-            status.redisUp = true
-            status.lastError = nil
-            status.lastSuccessAt = Date().timeIntervalSince1970
-            lastGood = snapshot
-            if failures > 0 { logger.info("redis reachable again", metadata: ["redis.address": "\(config.redis.description)"]) }
-            failures = 0
+            try pollOnce(retry: source.isSentinel)
             return true
         } catch let error as RedisError {
             fail(reason: error.kind.rawValue, message: error.description)
@@ -122,6 +112,41 @@ private struct Loop {
             fail(reason: "internal", message: "\(error)")
         }
         return false
+    }
+
+    /// One poll. With Sentinel, a connection that broke under an open one (the old master
+    /// closes its clients when it becomes a replica) is retried once at once, through the
+    /// sentinels, so that a failover costs no poll.
+    private mutating func pollOnce(retry: Bool) throws {
+        let (redis, fresh) = try connected()
+        do {
+            try poll(redis)
+        } catch let error as RedisError where retry && !fresh && error.kind == .io {
+            logger.info("connection lost; asking the sentinels again", metadata: [
+                "redis.address": "\(source.current.description)", "error": "\(error.description)",
+            ])
+            source.disconnect()
+            try pollOnce(retry: false)
+        }
+    }
+
+    private mutating func poll(_ redis: RedisConnection) throws {
+        try discoverIfDue(redis)
+        let (snapshot, stats) = try collector.poll(
+            fixed: fixedStreams, discovered: discovered, via: redis, version: serverVersion,
+            wallClock: { Date().timeIntervalSince1970 })
+        for (reason, count) in stats.skipped { status.pollErrors[reason, default: 0] += count }
+        logFirstSkips(stats)
+        status.lastRoundTrips = stats.roundTrips
+        status.lastCommands = stats.commands
+        status.streamsMonitored = snapshot.streams.count
+        status.streamsDropped = discoveredDropped
+        status.redisUp = true
+        status.lastError = nil
+        status.lastSuccessAt = Date().timeIntervalSince1970
+        lastGood = snapshot
+        if failures > 0 { logger.info("redis reachable again", metadata: ["redis.address": "\(source.current.description)"]) }
+        failures = 0
     }
 
     /// A reason to skip something is logged the first time it happens, with an example; later
@@ -137,13 +162,13 @@ private struct Loop {
     }
 
     private mutating func fail(reason: String, message: String) {
-        connection = nil
+        source.disconnect()
         failures += 1
         status.redisUp = false
         status.lastError = message
         status.pollErrors[reason, default: 0] += 1
         let metadata: Logger.Metadata = [
-            "redis.address": "\(config.redis.description)", "reason": "\(reason)",
+            "redis.address": "\(source.current.description)", "reason": "\(reason)",
             "error": "\(message)", "failures": "\(failures)",
         ]
         if failures == 1 {
@@ -153,19 +178,17 @@ private struct Loop {
         }
     }
 
-    private mutating func connected() throws -> RedisConnection {
-        if let connection, !connection.isBroken { return connection }
-        connection = nil
-        let fresh = try RedisConnection(endpoint: config.redis, timeoutSeconds: config.redisTimeout)
+    private mutating func connected() throws -> (RedisConnection, Bool) {
+        let (fresh, isNew) = try source.connected()
+        guard isNew else { return (fresh, false) }
         // Which of Redis' own lag figures are right depends on its version (LagTrust). A user
         // without INFO still gets exact figures: unknown means counting. A broken connection
         // is a failed poll, with its reason (a TLS server behind redis:// shows here first).
         serverVersion = try fresh.command(["INFO", "server"]).text.flatMap(ServerVersion.init(info:))
         logger.info("connected to redis", metadata: [
-            "redis.address": "\(config.redis.description)", "redis.version": "\(serverVersion?.description ?? "unknown")",
+            "redis.address": "\(source.current.description)", "redis.version": "\(serverVersion?.description ?? "unknown")",
         ])
-        connection = fresh
-        return fresh
+        return (fresh, true)
     }
 
     private mutating func discoverIfDue(_ redis: RedisConnection) throws {

@@ -26,7 +26,18 @@ do {
 }
 let logger = Logger(label: tool)
 
+// rediss://: the client certificates and CAs are read once, here; a bad file exits 2.
+let redisTLS: RedisTLS?
+do {
+    redisTLS = try config.redisURLs.first(where: { $0.tls != nil })?.tls.map(RedisTLS.init)
+} catch {
+    CommandLineFront.badFlag(tool: tool, "invalid value for \(error.description)")
+}
+if redisTLS?.options.insecureSkipVerify == true {
+    logger.warning("--redis.tls.insecure-skip-verify: the Redis server's certificate is not verified; anyone on the path can read and change what the exporter sees")
+}
+
 // hiredis does not suppress SIGPIPE; a closed socket must be an error, not death.
 signal(SIGPIPE, SIG_IGN)
 exit(Exporter(config: config, authSettings: options.auth.settings, disableAuth: options.web.disableAuth,
-              build: build, logger: logger).run())
+              redisTLS: redisTLS, build: build, logger: logger).run())

@@ -15,7 +15,13 @@ public enum Defaults {
 
 /// Everything the flags decide, validated; built by the executable, read by everything else.
 public struct ExporterConfig: Sendable {
+    /// The Redis to poll (credentials, database, TLS); with Sentinel, the master's options, its
+    /// address asked from the sentinels.
     public var redis: RedisEndpoint = Defaults.redis
+    /// Every `--redis.url`: the server, or the sentinels.
+    public var redisURLs: [RedisEndpoint] = [Defaults.redis]
+    /// Set by `--redis.sentinel.master`: `redisURLs` are sentinels.
+    public var sentinel: SentinelSettings?
     public var redisTimeout: Double = 2
     public var streams: [[UInt8]] = FlagValues.list(Defaults.streams).map { Array($0.utf8) }
     public var streamPatterns: [String] = []
@@ -36,6 +42,16 @@ public struct ExporterConfig: Sendable {
 
     /// When a snapshot's figures stop being served as current.
     public var freshness: Freshness { Freshness(pollInterval: pollInterval) }
+}
+
+/// `--redis.sentinel.*`: the master's name and the sentinels' own password.
+public struct SentinelSettings: Sendable, Equatable {
+    public var masterName: String
+    public var password: String?
+    public init(masterName: String, password: String? = nil) {
+        self.masterName = masterName
+        self.password = password
+    }
 }
 
 /// The status thresholds: lag <= degraded is healthy, <= unhealthy is degraded, above is unhealthy.

@@ -1,23 +1,22 @@
 import Foundation
 public import RedisProtocol
 
-/// Parses `--redis.url`: `redis://[user[:password]@]host:port/db` or `unix:///path?db=N`.
+/// Parses `--redis.url`: `redis://[user[:password]@]host:port/db`, `rediss://…` (TLS) or
+/// `unix:///path?db=N`.
 public enum RedisURL {
     public struct ParseError: Error, Equatable, CustomStringConvertible {
         public let description: String
     }
 
     public static func parse(_ text: String) throws(ParseError) -> RedisEndpoint {
-        if text.hasPrefix("rediss://") {
-            throw ParseError(description: "rediss:// (TLS) is not supported: hiredis 0.14 has no TLS; use a local TLS tunnel such as stunnel and point redis:// at it")
-        }
         if text.hasPrefix("unix://") {
             return try parseUnix(String(text.dropFirst("unix://".count)))
         }
-        guard text.hasPrefix("redis://") else {
-            throw ParseError(description: "must start with redis:// or unix://")
+        let tls = text.hasPrefix("rediss://")
+        guard tls || text.hasPrefix("redis://") else {
+            throw ParseError(description: "must start with redis://, rediss:// or unix://")
         }
-        var rest = Substring(text.dropFirst("redis://".count))
+        var rest = Substring(text.dropFirst(tls ? "rediss://".count : "redis://".count))
         var username: String?
         var password: String?
         if let at = rest.lastIndex(of: "@") {
@@ -44,7 +43,7 @@ public enum RedisURL {
         }
         let (host, port) = try hostPort(rest)
         return RedisEndpoint(address: .tcp(host: host, port: port), username: username,
-                             password: password, database: database)
+                             password: password, database: database, tls: tls ? TLSClientOptions() : nil)
     }
 
     private static func parseUnix(_ rest: String) throws(ParseError) -> RedisEndpoint {

@@ -32,6 +32,11 @@ public enum Discovery {
             let replies = try redis.pipeline(active.map { Commands.scan(cursor: $0.value, pattern: $0.key, count: scanCount) })
             roundTrips += 1
             for (n, (pattern, _)) in active.enumerated() {
+                // A user who may not SCAN would otherwise see no stream at all: that is an
+                // error of the poll (`noperm`), not an empty transport.
+                if let message = replies[n].errorMessage, message.hasPrefix("NOPERM") {
+                    throw ReplyError(.noPermission, "SCAN: \(message)")
+                }
                 guard let parts = replies[n].array, parts.count == 2,
                       let next = parts[0].text, let keys = parts[1].array
                 else {

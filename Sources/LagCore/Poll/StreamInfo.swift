@@ -49,6 +49,8 @@ public struct ReplyError: Error, Equatable, CustomStringConvertible {
         case noSuchGroup = "missing_group"
         case commandError = "command_error"
         case malformed = "malformed_reply"
+        /// The ACL user may not run the command or read the key (`NOPERM`).
+        case noPermission = "noperm"
     }
     public var kind: Kind
     public var description: String
@@ -63,6 +65,8 @@ public struct ReplyError: Error, Equatable, CustomStringConvertible {
         if message.hasPrefix("WRONGTYPE") { return ReplyError(.wrongType, message) }
         if message.contains("no such key") { return ReplyError(.noSuchKey, message) }
         if message.hasPrefix("NOGROUP") { return ReplyError(.noSuchGroup, message) }
+        // The text differs between versions (8.x names the user); the prefix does not.
+        if message.hasPrefix("NOPERM") { return ReplyError(.noPermission, message) }
         return ReplyError(.commandError, message)
     }
 }
@@ -200,6 +204,7 @@ public func entryIDs(of reply: RedisReply) throws(ReplyError) -> [StreamID] {
 /// microseconds below a million, or the reply is malformed: a clock outside that range makes
 /// no sense, and every age the poll computes is taken against it.
 public func redisTimeMs(of reply: RedisReply) throws(ReplyError) -> Int64 {
+    if let message = reply.errorMessage { throw ReplyError.from(redisError: message) }
     guard let parts = reply.array, parts.count == 2, let s = parts[0].int, let us = parts[1].int,
           (0...Checked.maxEpochMs / 1000).contains(s), (0..<1_000_000).contains(us)
     else {

@@ -11,7 +11,7 @@ public struct ExporterStatus: Sendable {
 
     /// Connection-level failures (a failed poll) and per-item skips (the poll goes on).
     public static let knownReasons = [
-        "connect", "auth", "io", "timeout", "protocol",
+        "connect", "auth", "io", "timeout", "protocol", "tls", "sentinel", "noperm",
         "missing_stream", "wrongtype", "missing_group", "malformed_reply", "command_error", "duplicate_name",
     ]
     public var pollDurations = Histogram(bounds: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])

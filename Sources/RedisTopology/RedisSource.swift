@@ -1,0 +1,113 @@
+public import LagCore
+public import RedisClient
+public import RedisProtocol
+
+/// Which Redis to poll and a connection to it: the URL's server, or the master the sentinels
+/// name. Used by one thread (the poller's).
+public final class RedisSource {
+    private let config: ExporterConfig
+    private let tls: RedisTLS?
+    private var sentinels: SentinelLocator?
+    /// The server `connection` talks to; what logs name.
+    public private(set) var current: RedisEndpoint
+    public private(set) var connection: RedisConnection?
+
+    public init(config: ExporterConfig, tls: RedisTLS?) {
+        self.config = config
+        self.tls = tls
+        current = config.redis
+        if let sentinel = config.sentinel {
+            sentinels = SentinelLocator(settings: sentinel, urls: config.redisURLs, timeout: config.redisTimeout, tls: tls)
+        }
+    }
+
+    public var isSentinel: Bool { sentinels != nil }
+
+    /// A connection to the server to poll: the open one while it is fine and (with Sentinel)
+    /// still the one the sentinels name; else a new one. `fresh` says which.
+    public func connected() throws -> (connection: RedisConnection, fresh: Bool) {
+        if var locator = sentinels {
+            defer { sentinels = locator }
+            let (host, port) = try locator.masterAddress()
+            let master = config.redis.at(host: host, port: port)
+            if master != current { connection = nil }
+            current = master
+        }
+        if let connection, !connection.isBroken { return (connection, false) }
+        connection = nil
+        let fresh = try RedisConnection(endpoint: current, timeoutSeconds: config.redisTimeout, tls: tls)
+        if sentinels != nil {
+            // Never poll a replica as the master: right after a failover a sentinel may still
+            // name the old one.
+            let role = try SentinelReplies.role(fresh.command(["ROLE"]))
+            guard role == "master" else {
+                throw RedisError(.sentinel, "\(current.description) is a \(role == "slave" ? "replica" : role), not the master")
+            }
+        }
+        connection = fresh
+        return (fresh, true)
+    }
+
+    /// Drops the connection (after a failed poll).
+    public func disconnect() { connection = nil }
+}
+
+/// Asks the sentinels for the master, the one that answered last first; keeps a connection
+/// to it.
+struct SentinelLocator {
+    let settings: SentinelSettings
+    let sentinels: [RedisEndpoint]
+    let timeout: Double
+    let tls: RedisTLS?
+    var preferred = 0
+    var connection: RedisConnection?
+
+    init(settings: SentinelSettings, urls: [RedisEndpoint], timeout: Double, tls: RedisTLS?) {
+        self.settings = settings
+        self.timeout = timeout
+        self.tls = tls
+        // A sentinel has no databases and its own password (or none); ACL users are the master's.
+        sentinels = urls.map { url in
+            RedisEndpoint(address: url.address, password: settings.password, database: 0, tls: url.tls)
+        }
+    }
+
+    /// The master's address from the first sentinel that knows it. A sentinel that is down is
+    /// skipped; none reachable is `connect` (Redis down); none that knows the name is `sentinel`.
+    mutating func masterAddress() throws(RedisError) -> (host: String, port: Int) {
+        var problems: [String] = []
+        var reachable = false
+        var firstAuthError: RedisError?
+        for step in 0..<sentinels.count {
+            let index = (preferred + step) % sentinels.count
+            let sentinel = sentinels[index]
+            do {
+                let link: RedisConnection
+                if index == preferred, let connection, !connection.isBroken {
+                    link = connection
+                } else {
+                    connection = nil
+                    link = try RedisConnection(endpoint: sentinel, timeoutSeconds: timeout, tls: tls)
+                }
+                reachable = true
+                let reply = try link.command(["SENTINEL", "get-master-addr-by-name", settings.masterName])
+                if let address = try SentinelReplies.masterAddress(reply) {
+                    preferred = index
+                    connection = link
+                    return address
+                }
+                problems.append("\(sentinel.description): does not know master '\(settings.masterName)'")
+            } catch let error as RedisError {
+                if index == preferred { connection = nil }
+                if error.kind == .auth, firstAuthError == nil { firstAuthError = error }
+                if error.kind != .connect && error.kind != .timeout { reachable = true }
+                problems.append("\(sentinel.description): \(error.message)")
+            } catch {
+                problems.append("\(sentinel.description): \(error)")
+            }
+        }
+        let summary = problems.joined(separator: "; ")
+        if let firstAuthError { throw RedisError(.auth, "sentinel: \(firstAuthError.message)") }
+        throw RedisError(reachable ? .sentinel : .connect, "no sentinel named the master: \(summary)")
+    }
+}
