@@ -8,8 +8,8 @@ final class Harness: @unchecked Sendable {
     let conn: RedisConnection
     var exporter: ExporterProcess?
 
-    init(_ version: RedisVersion, password: String? = nil) throws {
-        redis = try RedisServer(version, password: password)
+    init(_ version: RedisVersion, password: String? = nil, tls: RedisTLSFiles? = nil) throws {
+        redis = try RedisServer(version, password: password, tls: tls)
         conn = try redis.connect()
     }
 

@@ -27,17 +27,33 @@ struct RedisVersion: Sendable, CustomTestStringConvertible {
 
 import Testing
 
+/// The files of a TLS-only redis-server: its certificate and key, and the CA that verifies
+/// clients (asked for when `authClients`).
+struct RedisTLSFiles: Sendable {
+    var cert: String
+    var key: String
+    var ca: String
+    var authClients = false
+}
+
 /// A private redis-server on a free loopback port, stopped by its pid when the test ends.
+/// With `tls`, the port serves TLS only (`--port 0 --tls-port P`); the unix socket beside its
+/// data stays plain, for the test's own reads.
 final class RedisServer: @unchecked Sendable {
     let version: RedisVersion
     private(set) var port: Int = 0
     private var process: Process?
     let directory: URL
     let password: String?
+    let tls: RedisTLSFiles?
+    /// More redis-server arguments (`--replicaof`, `--masterauth`, ...).
+    let extraArguments: [String]
 
-    init(_ version: RedisVersion, password: String? = nil) throws {
+    init(_ version: RedisVersion, password: String? = nil, tls: RedisTLSFiles? = nil, arguments: [String] = []) throws {
         self.version = version
         self.password = password
+        self.tls = tls
+        extraArguments = arguments
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("slx-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try start(port: nil)
@@ -53,14 +69,20 @@ final class RedisServer: @unchecked Sendable {
             var args = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                         "--dir", directory.path, "--daemonize", "no", "--loglevel", "warning",
                         "--unixsocket", socketPath, "--unixsocketperm", "700"]
+            if let tls {
+                args[1] = "0"
+                args += ["--tls-port", "\(port)", "--tls-cert-file", tls.cert, "--tls-key-file", tls.key,
+                         "--tls-ca-cert-file", tls.ca, "--tls-auth-clients", tls.authClients ? "yes" : "no"]
+            }
             if let password { args += ["--requirepass", password] }
+            args += extraArguments
             p.arguments = args
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()
             let deadline = Date().addingTimeInterval(5)
             while Date() < deadline && p.isRunning {
-                if (try? connect(port: port)) != nil {
+                if (try? connect(port: port)) != nil, tls == nil || Self.listens(port) {
                     self.port = port
                     process = p
                     return
@@ -88,13 +110,20 @@ final class RedisServer: @unchecked Sendable {
     func pause() { process.map { _ = kill($0.processIdentifier, SIGSTOP) } }
     func resume() { process.map { _ = kill($0.processIdentifier, SIGCONT) } }
 
+    /// A plain connection for the test's own reads and writes: TCP, or the unix socket of a
+    /// TLS-only server.
     func connect(port: Int? = nil) throws -> RedisConnection {
-        try RedisConnection(
-            endpoint: RedisEndpoint(address: .tcp(host: "127.0.0.1", port: port ?? self.port), password: password),
-            timeoutSeconds: 2)
+        let address: RedisEndpoint.Address = tls == nil ? .tcp(host: "127.0.0.1", port: port ?? self.port) : .unix(path: socketPath)
+        return try RedisConnection(endpoint: RedisEndpoint(address: address, password: password), timeoutSeconds: 2)
     }
 
-    var url: String { "redis://127.0.0.1:\(port)/0" }
+    /// Whether something accepts TCP connections on the loopback port.
+    static func listens(_ port: Int) -> Bool {
+        (try? RedisConnectionProbe.accepts(port: port)) == true
+    }
+
+    /// `redis://` or, for a TLS server, `rediss://` on the loopback port.
+    var url: String { "\(tls == nil ? "redis" : "rediss")://127.0.0.1:\(port)/0" }
 
     /// The server's unix socket, beside its data (well under the 107-byte path limit).
     var socketPath: String { directory.appendingPathComponent("redis.sock").path }
@@ -109,4 +138,22 @@ final class RedisServer: @unchecked Sendable {
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// A bare TCP connect, for "is the port open yet".
+enum RedisConnectionProbe {
+    static func accepts(port: Int) throws -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
 }
