@@ -93,11 +93,17 @@ final class TLSChannel: ByteChannel {
         let rc = Int32(code)
         if rc == GNUTLS_E_AGAIN { return RedisError(.timeout, writing ? "write: timed out" : "read: timed out") }
         if rc == GNUTLS_E_PREMATURE_TERMINATION || rc == GNUTLS_E_PUSH_ERROR || rc == GNUTLS_E_PULL_ERROR {
+            // In TLS 1.3 a server checks the client's certificate after the client's handshake
+            // has ended, and may close the socket before its alert is read. A server that
+            // asked for a certificate and closed before its first answer refused ours.
+            if firstRead, gnutls_certificate_client_get_request_status(session) != 0 {
+                return Self.certificateRefusal(tls: tls, detail: "the server closed the session before its alert was read")
+            }
             // The socket closed under the session: the server went away, as over plain TCP.
             return RedisError(.io, "connection closed by the server")
         }
         if rc == GNUTLS_E_FATAL_ALERT_RECEIVED {
-            return Self.alertError(session: session, tls: tls, afterHandshake: firstRead)
+            return Self.alertError(session: session, tls: tls)
         }
         return RedisError(.tls, Self.text(rc))
     }
@@ -106,7 +112,7 @@ final class TLSChannel: ByteChannel {
         if rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR {
             return RedisError(.tls, "the server's certificate is refused: " + verifyProblems(session: session, name: name, tls: tls))
         }
-        if rc == GNUTLS_E_FATAL_ALERT_RECEIVED { return alertError(session: session, tls: tls, afterHandshake: false) }
+        if rc == GNUTLS_E_FATAL_ALERT_RECEIVED { return alertError(session: session, tls: tls) }
         if rc == GNUTLS_E_TIMEDOUT { return RedisError(.timeout, "TLS handshake: no answer in time") }
         return RedisError(.tls, "TLS handshake failed: \(text(rc))")
     }
@@ -137,19 +143,21 @@ final class TLSChannel: ByteChannel {
 
     /// A fatal alert from the server; the likely cause when it is one of the refusals of a
     /// missing client certificate.
-    private static func alertError(session: gnutls_session_t, tls: RedisTLS, afterHandshake: Bool) -> RedisError {
+    private static func alertError(session: gnutls_session_t, tls: RedisTLS) -> RedisError {
         let alert = gnutls_alert_get(session)
         let name = gnutls_alert_get_name(alert).map { String(cString: $0) } ?? "alert \(alert.rawValue)"
         let refusals: Set<UInt32> = [GNUTLS_A_CERTIFICATE_REQUIRED.rawValue, GNUTLS_A_HANDSHAKE_FAILURE.rawValue,
                                      GNUTLS_A_BAD_CERTIFICATE.rawValue, GNUTLS_A_UNKNOWN_CA.rawValue,
                                      GNUTLS_A_ACCESS_DENIED.rawValue]
-        if refusals.contains(alert.rawValue) {
-            let hint = tls.hasClientCertificate
-                ? "the server refused our client certificate (--redis.tls.cert-file)"
-                : "the server requires a client certificate: give --redis.tls.cert-file and --redis.tls.key-file"
-            return RedisError(.tls, "\(hint) (TLS alert: \(name))")
-        }
+        if refusals.contains(alert.rawValue) { return certificateRefusal(tls: tls, detail: "TLS alert: \(name)") }
         return RedisError(.tls, "the server ended the TLS session: \(name)")
+    }
+
+    private static func certificateRefusal(tls: RedisTLS, detail: String) -> RedisError {
+        let hint = tls.hasClientCertificate
+            ? "the server refused our client certificate (--redis.tls.cert-file)"
+            : "the server requires a client certificate: give --redis.tls.cert-file and --redis.tls.key-file"
+        return RedisError(.tls, "\(hint) (\(detail))")
     }
 
     static func isIPAddress(_ name: String) -> Bool {
