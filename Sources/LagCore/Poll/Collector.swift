@@ -102,6 +102,7 @@ public final class Collector {
                 let presence: StreamState.Presence = switch error.kind {
                 case .noSuchKey: .missing
                 case .wrongType: .wrongType
+                case .noPermission: .forbidden
                 default: .unreadable
                 }
                 streams.append(StreamState(name: name, presence: presence))

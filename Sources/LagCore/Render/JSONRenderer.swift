@@ -95,6 +95,7 @@ public enum JSONRenderer {
             switch s.presence {
             case .wrongType: w.field("error", "key is not a stream")
             case .unreadable: w.field("error", "redis' reply for this key could not be read")
+            case .forbidden: w.field("error", "the exporter's ACL user may not read this key (NOPERM)")
             case .exists, .missing: break
             }
             w.endObject()

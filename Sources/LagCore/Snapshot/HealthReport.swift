@@ -40,6 +40,7 @@ public struct HealthReport: Sendable {
                 case .missing: add(.degraded, "stream \(name) does not exist")
                 case .wrongType: add(.degraded, "key \(name) is not a stream")
                 case .unreadable: add(.degraded, "stream \(name): redis' reply could not be read")
+                case .forbidden: add(.degraded, "stream \(name): the exporter's ACL user may not read it (NOPERM)")
                 case .exists: break
                 }
                 for g in stream.groups {

@@ -68,6 +68,8 @@ public struct StreamState: Sendable {
         case wrongType
         /// Redis' reply for the key could not be read (a value that makes no sense).
         case unreadable
+        /// The exporter's ACL user may not read the key (`NOPERM`).
+        case forbidden
     }
 
     public var name: Name
