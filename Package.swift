@@ -25,7 +25,7 @@ let package = Package(
         // C system libraries, each seen only by its thin wrapper below.
         .systemLibrary(
             name: "CHiredis", pkgConfig: "hiredis",
-            providers: [.apt(["libhiredis-dev"])]),
+            providers: [.apt(["libhiredis-dev", "libgnutls28-dev"])]),
         .systemLibrary(
             name: "CMicroHTTPD", pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]),
@@ -35,7 +35,8 @@ let package = Package(
         // Pure Swift: the reply type, the pipeline protocol, endpoints and errors, shared by the
         // core and every way of reaching Redis.
         .target(name: "RedisProtocol", swiftSettings: swiftSettings),
-        // The only Swift code that touches hiredis.
+        // The only Swift code that touches hiredis (the RESP codec) and the sockets and GnuTLS
+        // sessions under it (rediss://).
         .target(name: "RedisClient", dependencies: ["CHiredis", "RedisProtocol"], swiftSettings: swiftSettings),
         // Which Redis to poll: the URL's server, or the master its sentinels name (Cluster next).
         .target(

@@ -36,6 +36,7 @@ missing_tools() {
     pkg-config --exists hiredis || echo libhiredis-dev
     pkg-config --exists libmicrohttpd || echo libmicrohttpd-dev
     pkg-config --exists zlib || echo zlib1g-dev
+    pkg-config --exists gnutls || echo libgnutls28-dev
   fi
 }
 
@@ -48,7 +49,7 @@ if [ -n "$(missing_tools)" ]; then
   fi
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q \
-    libhiredis-dev libmicrohttpd-dev zlib1g-dev redis-server pkg-config curl python3
+    libhiredis-dev libmicrohttpd-dev libgnutls28-dev zlib1g-dev redis-server pkg-config curl python3
 fi
 if ! command -v swift >/dev/null 2>&1; then
   echo "demo: swift is not on PATH; install a Swift 6 toolchain from swift.org first" >&2

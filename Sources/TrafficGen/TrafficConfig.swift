@@ -1,3 +1,4 @@
+import LagCore
 import RedisClient
 import RedisProtocol
 
@@ -6,6 +7,8 @@ import RedisProtocol
 struct TrafficConfig: Sendable {
     var redis: RedisEndpoint
     var redisTimeout: Double
+    /// The `--redis.*` flags as the exporter reads them: with Sentinel, the master is asked for.
+    var target: ExporterConfig
     var streams: [String]
     var group: String
     /// Entries a second added to each stream.

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import RedisClient
 import RedisProtocol
+import RedisTopology
 
 /// The tick loop. hiredis blocks, so everything runs on the calling thread over one connection,
 /// and each tick is a single pipelined round trip (XADDs, the previous tick's XACKs,
@@ -114,8 +115,10 @@ final class TrafficGenerator {
     /// One attempt; failures are reported and left to the backoff.
     private func connect() -> Bool {
         do {
-            connection = try RedisConnection(endpoint: config.redis, timeoutSeconds: config.redisTimeout)
-            Console.line("connected to \(config.redis.description)")
+            // The URL's server, or the master the sentinels name now (asked on every connect).
+            let source = RedisSource(config: config.target, tls: nil)
+            connection = try source.connected().connection
+            Console.line("connected to \(source.current.description)")
             backoff.reset()
             // Redis may have restarted empty: the groups are made again on every connection.
             needsGroups = true

@@ -95,6 +95,7 @@ struct TrafficOptions: ParsableCommand {
         return TrafficConfig(
             redis: connection.redis,
             redisTimeout: connection.redisTimeout,
+            target: connection,
             streams: streamList,
             group: group,
             produceRate: produceRate,

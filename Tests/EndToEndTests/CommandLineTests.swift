@@ -9,7 +9,17 @@ struct CommandLineTests {
         (["--poll.interval", "1ms"], "--poll.interval"),
         (["--redis.timeout", "soon"], "--redis.timeout"),
         (["--no-such-flag"], "--no-such-flag"),
-        (["--redis.url", "rediss://h:6380/0"], "TLS"),
+        (["--redis.url", "http://h:6380/0"], "rediss://"),
+        (["--redis.url", "redis://a:1,redis://b:2"], "--redis.sentinel.master"),
+        (["--redis.url", "redis://a:1", "--redis.url", "redis://b:2"], "--redis.sentinel.master"),
+        (["--redis.url", "unix:///tmp/s.sock", "--redis.sentinel.master", "mymaster"], "sentinels are reached over TCP"),
+        (["--redis.sentinel.master", "my master"], "--redis.sentinel.master"),
+        (["--redis.sentinel.password-file", "/etc/hostname"], "--redis.sentinel.password-file"),
+        (["--redis.url", "redis://h:1", "--redis.sentinel.master", "m", "--redis.sentinel.password-file", "/nonexistent/pw"],
+         "--redis.sentinel.password-file"),
+        (["--redis.url", "rediss://h:1", "--redis.tls.server-name", ""], "--redis.tls.server-name"),
+        (["--redis.url", "rediss://h:1", "--redis.tls.ca-file", "/nonexistent/ca.pem"], "--redis.tls.ca-file"),
+        (["--redis.url", "redis://h:1", "--redis.tls.insecure-skip-verify"], "--redis.tls.insecure-skip-verify"),
         (["--redis.url", "redis://h:notaport/0"], "--redis.url"),
         (["--web.listen-address", "nowhere"], "--web.listen-address"),
         (["--lag.unhealthy-threshold", "10"], "--lag.unhealthy-threshold"),
@@ -53,7 +63,9 @@ struct CommandLineTests {
                      "--consumers.max-per-group", "--web.listen-address", "--web.telemetry-path", "--log.level",
                      "--log.format", "--version", "--web.max-connections", "--web.config.file", "--web.disable-auth",
                      "--auth.bearer-tokens-file", "--auth.jwt.hmac-secret-file", "--auth.jwt.public-key-file",
-                     "--auth.jwt.jwks-file", "--auth.jwt.issuer", "--auth.jwt.audience"] {
+                     "--auth.jwt.jwks-file", "--auth.jwt.issuer", "--auth.jwt.audience",
+                     "--redis.tls.ca-file", "--redis.tls.cert-file", "--redis.tls.key-file", "--redis.tls.server-name",
+                     "--redis.tls.insecure-skip-verify", "--redis.sentinel.master", "--redis.sentinel.password-file"] {
             #expect(run.stdout.contains(flag), "--help lacks \(flag)")
         }
         for defaultValue in ["redis://localhost:6380/0", "signalr-consumers", "127.0.0.1:9840", "5s", "5m", "10000", "512"] {

@@ -227,8 +227,22 @@ struct ReplyParsingTests {
         #expect(throws: ReplyError(.malformed, "TIME reply is not [seconds, microseconds] of a clock between 1970 and 9999")) {
             try redisTimeMs(of: .array([.string(b("1"))]))
         }
-        #expect(throws: ReplyError(.malformed, "TIME reply is not [seconds, microseconds] of a clock between 1970 and 9999")) {
-            try redisTimeMs(of: .error("ERR x"))
-        }
+        // An error reply is Redis' own words, classified: a user without TIME is `noperm`.
+        #expect(throws: ReplyError(.commandError, "ERR x")) { try redisTimeMs(of: .error("ERR x")) }
+        let denied = "NOPERM this user has no permissions to run the 'time' command"
+        #expect(throws: ReplyError(.noPermission, denied)) { try redisTimeMs(of: .error(denied)) }
+    }
+
+    /// NOPERM texts differ by version (research on 6.2.5, 7.0.15, 8.2.3); the prefix decides.
+    @Test("NOPERM of every version is noperm", arguments: [
+        "NOPERM this user has no permissions to run the 'xinfo' command or its subcommand",
+        "NOPERM this user has no permissions to run the 'xinfo|stream' command",
+        "NOPERM User stream-lag-exporter has no permissions to run the 'xinfo|stream' command",
+        "NOPERM this user has no permissions to access one of the keys used as arguments",
+        "NOPERM No permissions to access a key",
+    ])
+    func nopermOfEveryVersion(message: String) {
+        #expect(ReplyError.from(redisError: message).kind == .noPermission)
+        #expect(throws: ReplyError(.noPermission, message)) { try StreamInfo(fullReply: .error(message)) }
     }
 }
