@@ -82,15 +82,26 @@ struct SentinelLocator {
             let index = (preferred + step) % sentinels.count
             let sentinel = sentinels[index]
             do {
-                let link: RedisConnection
-                if index == preferred, let connection, !connection.isBroken {
-                    link = connection
+                let question = ["SENTINEL", "get-master-addr-by-name", settings.masterName]
+                var link: RedisConnection
+                var reply: RedisReply
+                if index == preferred, let kept = connection, !kept.isBroken {
+                    do {
+                        reply = try kept.command(question)
+                        link = kept
+                    } catch let error as RedisError where error.kind == .io {
+                        // The link kept from an earlier poll died since (the sentinel stopped
+                        // or restarted): only a new connection says whether it is down now.
+                        connection = nil
+                        link = try RedisConnection(endpoint: sentinel, timeoutSeconds: timeout, tls: tls)
+                        reply = try link.command(question)
+                    }
                 } else {
                     connection = nil
                     link = try RedisConnection(endpoint: sentinel, timeoutSeconds: timeout, tls: tls)
+                    reply = try link.command(question)
                 }
                 reachable = true
-                let reply = try link.command(["SENTINEL", "get-master-addr-by-name", settings.masterName])
                 if let address = try SentinelReplies.masterAddress(reply) {
                     preferred = index
                     connection = link

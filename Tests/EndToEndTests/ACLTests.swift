@@ -32,7 +32,7 @@ struct ACLTests {
         #expect(try limited.command(["CONFIG", "GET", "maxmemory"]).errorMessage?.hasPrefix("NOPERM") == true)
 
         try EndpointTests.compareEveryFigure(h, url: "redis://\(Self.user):\(password)@127.0.0.1:\(h.redis.port)/0",
-                                             extra: ["--streams.pattern", "events:*"])
+                                             exporterArguments: ["--streams.pattern", "events:*"])
         let m = MetricSamples(try require(h.exporter).get("/metrics").text)
         #expect(m.value("event_exporter_poll_errors_total", ["reason": "noperm"]) == 0)
         #expect(m.value("event_exporter_poll_errors_total", ["reason": "auth"]) == 0)

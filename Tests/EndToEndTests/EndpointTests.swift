@@ -22,9 +22,10 @@ struct EndpointTests {
     }
 
     /// Makes lag, pending entries, acknowledgements and a missing stream on `h`'s Redis, starts
-    /// the exporter on `url` (with `extra` flags), and compares every endpoint with what Redis
-    /// itself reports.
-    static func compareEveryFigure(_ h: Harness, url: String, extra: [String] = []) throws {
+    /// the exporter on `url` (with `exporterArguments`, such as Sentinel's), and compares every
+    /// endpoint with what Redis itself reports.
+    static func compareEveryFigure(_ h: Harness, url: String, exporterArguments: [String] = [],
+                                   pollInterval: String = "100ms") throws {
         let r = h.conn
         let group = "signalr-consumers"
         try r.run("XGROUP", "CREATE", "events:chat", group, "$", "MKSTREAM")
@@ -39,7 +40,7 @@ struct EndpointTests {
         let ticketIDs = try r.run("XPENDING", "events:ticket", group, "-", "+", "100").array!.map { $0.array![0].text! }
         try r.command(["XACK", "events:ticket", group] + ticketIDs)
 
-        let exporter = try h.startExporter(extra, url: url)
+        let exporter = try h.startExporter(exporterArguments, pollInterval: pollInterval, url: url)
         let lagJSON = try h.freshJSON()
         let redisNow = try r.redisTimeMs()
         let streams = try lagJSON.object("streams")

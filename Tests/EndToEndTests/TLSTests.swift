@@ -19,7 +19,7 @@ struct TLSTests {
     @Test func everyFigureMatchesRedisOverTLS() throws {
         let pki = try RedisPKI()
         let h = try Harness(.withTLS, tls: pki.server())
-        try EndpointTests.compareEveryFigure(h, url: h.redis.url, extra: ["--redis.tls.ca-file", pki.path("ca.pem")])
+        try EndpointTests.compareEveryFigure(h, url: h.redis.url, exporterArguments: ["--redis.tls.ca-file", pki.path("ca.pem")])
         // The name checked is the URL's host: localhost is in the certificate too.
         let byName = try ExporterProcess(["--redis.url", "rediss://localhost:\(h.redis.port)/0",
                                           "--redis.tls.ca-file", pki.path("ca.pem"), "--poll.interval", "100ms"])
@@ -31,7 +31,7 @@ struct TLSTests {
     @Test func mutualTLSIsAccepted() throws {
         let pki = try RedisPKI()
         let h = try Harness(.withTLS, tls: pki.server(authClients: true))
-        try EndpointTests.compareEveryFigure(h, url: h.redis.url, extra: [
+        try EndpointTests.compareEveryFigure(h, url: h.redis.url, exporterArguments: [
             "--redis.tls.ca-file", pki.path("ca.pem"),
             "--redis.tls.cert-file", pki.path("client.pem"), "--redis.tls.key-file", pki.path("client.key"),
         ])

@@ -13,6 +13,12 @@ final class Harness: @unchecked Sendable {
         conn = try redis.connect()
     }
 
+    /// A harness on a server started elsewhere, such as the master of a `SentinelSet`.
+    init(attachedTo server: RedisServer) throws {
+        redis = server
+        conn = try server.connect()
+    }
+
     /// Starts the exporter against this Redis with a fast poll and waits for its first poll.
     @discardableResult
     func startExporter(_ extra: [String] = [], pollInterval: String = "100ms", url: String? = nil) throws -> ExporterProcess {
