@@ -39,13 +39,24 @@ public final class RedisSource {
         if sentinels != nil {
             // Never poll a replica as the master: right after a failover a sentinel may still
             // name the old one.
-            let role = try SentinelReplies.role(fresh.command(["ROLE"]))
-            guard role == "master" else {
-                throw RedisError(.sentinel, "\(current.description) is a \(role == "slave" ? "replica" : role), not the master")
-            }
+            try Self.requireMaster(fresh.command(["ROLE"]), at: current)
         }
         connection = fresh
         return (fresh, true)
+    }
+
+    /// What a poll sends its commands through: the connection, and with Sentinel a check that
+    /// the server is still the master, in the poll's first round trip (a `ROLE` in front of its
+    /// commands, no extra round trip). A master demoted by hand keeps its clients; this sees it.
+    public func pipeline(for connection: RedisConnection) -> any RedisPipeline {
+        sentinels == nil ? connection : RoleCheckedPipeline(connection: connection, address: current)
+    }
+
+    static func requireMaster(_ reply: RedisReply, at address: RedisEndpoint) throws(RedisError) {
+        let role = try SentinelReplies.role(reply)
+        guard role == "master" else {
+            throw RedisError(.sentinel, "\(address.description) is a \(role == "slave" ? "replica" : role), not the master")
+        }
     }
 
     /// Drops the connection (after a failed poll).
@@ -120,5 +131,25 @@ struct SentinelLocator {
         let summary = problems.joined(separator: "; ")
         if let firstAuthError { throw RedisError(.auth, "sentinel: \(firstAuthError.message)") }
         throw RedisError(reachable ? .sentinel : .connect, "no sentinel named the master: \(summary)")
+    }
+}
+
+/// A connection whose first pipeline also asks `ROLE` and fails unless the server is a master.
+final class RoleCheckedPipeline: RedisPipeline {
+    private let connection: RedisConnection
+    private let address: RedisEndpoint
+    private var checked = false
+
+    init(connection: RedisConnection, address: RedisEndpoint) {
+        self.connection = connection
+        self.address = address
+    }
+
+    func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
+        guard !checked else { return try connection.pipeline(commands) }
+        checked = true
+        let replies = try connection.pipeline([[Array("ROLE".utf8)]] + commands)
+        try RedisSource.requireMaster(replies[0], at: address)
+        return Array(replies.dropFirst())
     }
 }

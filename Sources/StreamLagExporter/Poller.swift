@@ -130,7 +130,8 @@ private struct Loop {
         }
     }
 
-    private mutating func poll(_ redis: RedisConnection) throws {
+    private mutating func poll(_ connection: RedisConnection) throws {
+        let redis = source.pipeline(for: connection)
         try discoverIfDue(redis)
         let (snapshot, stats) = try collector.poll(
             fixed: fixedStreams, discovered: discovered, via: redis, version: serverVersion,
@@ -191,7 +192,7 @@ private struct Loop {
         return (fresh, true)
     }
 
-    private mutating func discoverIfDue(_ redis: RedisConnection) throws {
+    private mutating func discoverIfDue(_ redis: any RedisPipeline) throws {
         guard !config.streamPatterns.isEmpty else { return }
         let now = ContinuousClock.now
         if let last = lastDiscovery, now - last < .milliseconds(Int64(config.discoveryInterval * 1000)) { return }
