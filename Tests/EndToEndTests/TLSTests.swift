@@ -96,6 +96,38 @@ struct TLSTests {
         #expect(exporter.terminate() == 0)
     }
 
+    /// SNI: the URL's host, or `--redis.tls.server-name`; none for an IP address (RFC 6066).
+    /// A TLS server that records what each client sends (`Tests/Tools/sni-recorder.py`).
+    @Test func sniIsTheCheckedName() throws {
+        let pki = try RedisPKI()
+        let portFile = pki.path("sni.port"), namesFile = pki.path("sni.names")
+        let recorder = Process()
+        recorder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        recorder.arguments = [Binaries.packageRoot.appendingPathComponent("Tests/Tools/sni-recorder.py").path,
+                              pki.path("server.pem"), pki.path("server.key"), portFile, namesFile]
+        try recorder.run()
+        defer { kill(recorder.processIdentifier, SIGKILL); recorder.waitUntilExit() }
+        var port = 0
+        try eventually(10, "the recorder's port") {
+            port = Int((try? String(contentsOfFile: portFile, encoding: .utf8)) ?? "") ?? 0
+            return port > 0
+        }
+        let cases: [(url: String, flags: [String], sent: String)] = [
+            ("rediss://localhost:\(port)/0", [], "localhost"),
+            ("rediss://127.0.0.1:\(port)/0", ["--redis.tls.server-name", "localhost"], "localhost"),
+            ("rediss://127.0.0.1:\(port)/0", [], "-"),
+        ]
+        for (url, flags, sent) in cases {
+            try? FileManager.default.removeItem(atPath: namesFile)
+            let exporter = try ExporterProcess(["--redis.url", url, "--redis.tls.ca-file", pki.path("ca.pem"),
+                                                "--poll.interval", "100ms"] + flags)
+            try eventually(10, "a handshake recorded") { FileManager.default.fileExists(atPath: namesFile) }
+            exporter.terminate()
+            let names = Set(try String(contentsOfFile: namesFile, encoding: .utf8).split(separator: "\n").map(String.init))
+            #expect(names == [sent], "\(url) \(flags)")
+        }
+    }
+
     /// A TLS flag whose file cannot be used is a bad flag: exit 2, naming it, before any poll.
     @Test func badTLSFlagsExit2NamingTheFlag() throws {
         let pki = try RedisPKI()
