@@ -39,14 +39,16 @@ final class MetricsBodies: Sendable {
     }
 
     private func render(_ variant: Variant) -> PreparedResponse {
-        let body = MetricsRenderer.render(
+        let body = MetricsRenderer.renderBytes(
             snapshot: variant.current ? current : nil, status: status, build: build,
             process: process, format: variant.format)
-        var headers: [(name: String, value: String)] = [("Vary", "Accept, Accept-Encoding")]
-        if variant.gzip, let compressed = gzip(Array(body.utf8)) {
-            headers += [("Content-Type", variant.format.contentType), ("Content-Encoding", "gzip")]
+        var headers: [(name: String, value: String)] = [
+            ("Content-Type", variant.format.contentType), ("Vary", "Accept, Accept-Encoding"),
+        ]
+        if variant.gzip, let compressed = gzip(body) {
+            headers.append(("Content-Encoding", "gzip"))
             return PreparedResponse(body: compressed, headers: headers)
         }
-        return PreparedResponse(text: body, contentType: variant.format.contentType, headers: headers)
+        return PreparedResponse(body: body, headers: headers)
     }
 }

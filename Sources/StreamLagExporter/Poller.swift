@@ -86,7 +86,13 @@ private struct Loop {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             status.pollDurations.observe(seconds)
             status.firstPollDone = true
+            let rendering = clock.now
             publish(lastGood, status)
+            let published = clock.now - rendering
+            logger.debug("published", metadata: [
+                "poll_ms": "\(Int(seconds * 1000))",
+                "publish_ms": "\(published.components.seconds * 1000 + published.components.attoseconds / 1_000_000_000_000_000)",
+            ])
             if stopping() { break }
             sleep(ok ? max(config.pollInterval - seconds, 0) : backoff())
         }

@@ -25,11 +25,11 @@ private final class JSONBodies: Sendable {
 
     func response(_ endpoint: Endpoint, stale: Bool) -> PreparedResponse {
         variants.response(Key(endpoint: endpoint, stale: stale)) {
-            let text = switch endpoint {
-            case .consumerLag: JSONRenderer.consumerLag(snapshot, redisConnected: redisConnected, stale: stale)
-            case .streams: JSONRenderer.streams(snapshot, redisConnected: redisConnected, stale: stale)
+            let body = switch endpoint {
+            case .consumerLag: JSONRenderer.consumerLagBytes(snapshot, redisConnected: redisConnected, stale: stale)
+            case .streams: JSONRenderer.streamsBytes(snapshot, redisConnected: redisConnected, stale: stale)
             }
-            return PreparedResponse(text: text, contentType: JSONRenderer.contentType)
+            return PreparedResponse(body: body, headers: [("Content-Type", JSONRenderer.contentType)])
         }
     }
 }

@@ -68,9 +68,9 @@ public struct LineLogHandler: LogHandler {
         // Scalars, not Characters: a space followed by a combining mark is one Character.
         let needsQuotes = v.isEmpty || v.unicodeScalars.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0.value < 0x20 }
         guard needsQuotes else { return v }
-        var out = ""
+        var out: [UInt8] = []
         JSONWriter.appendString(v, to: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

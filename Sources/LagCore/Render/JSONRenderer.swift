@@ -4,6 +4,10 @@ public enum JSONRenderer {
 
     /// `GET /api/v1/events/consumer-lag`.
     public static func consumerLag(_ snapshot: Snapshot, redisConnected: Bool, stale: Bool) -> String {
+        String(decoding: consumerLagBytes(snapshot, redisConnected: redisConnected, stale: stale), as: UTF8.self)
+    }
+
+    public static func consumerLagBytes(_ snapshot: Snapshot, redisConnected: Bool, stale: Bool) -> [UInt8] {
         var w = JSONWriter(capacity: 512 + snapshot.streams.count * 600)
         w.beginObject()
         w.key("streams")
@@ -36,7 +40,7 @@ public enum JSONRenderer {
         w.field("redis_connected", redisConnected)
         w.field("stale", stale)
         w.endObject()
-        return w.out
+        return w.bytes
     }
 
     private static func writeGroup(_ g: GroupState, _ w: inout JSONWriter) {
@@ -78,6 +82,10 @@ public enum JSONRenderer {
 
     /// `GET /api/v1/events/streams`.
     public static func streams(_ snapshot: Snapshot, redisConnected: Bool, stale: Bool) -> String {
+        String(decoding: streamsBytes(snapshot, redisConnected: redisConnected, stale: stale), as: UTF8.self)
+    }
+
+    public static func streamsBytes(_ snapshot: Snapshot, redisConnected: Bool, stale: Bool) -> [UInt8] {
         var w = JSONWriter(capacity: 256 + snapshot.streams.count * 250)
         w.beginObject()
         w.key("streams")
@@ -105,7 +113,7 @@ public enum JSONRenderer {
         w.field("redis_connected", redisConnected)
         w.field("stale", stale)
         w.endObject()
-        return w.out
+        return w.bytes
     }
 
     /// `{"error": "..."}` for API errors.

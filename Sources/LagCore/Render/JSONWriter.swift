@@ -1,40 +1,51 @@
 /// A tiny streaming JSON writer: keys in the order written (the seed's order), numbers in their
 /// shortest form, strings escaped per RFC 8259.
 struct JSONWriter {
-    private(set) var out = ""
+    private(set) var bytes: [UInt8] = []
+    /// Per open object or array: whether the next value needs a comma before it.
     private var needsComma = [false]
 
-    init(capacity: Int = 1024) { out.reserveCapacity(capacity) }
+    init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
+
+    /// The document as text.
+    var out: String { String(decoding: bytes, as: UTF8.self) }
 
     private mutating func separate() {
-        if needsComma[needsComma.count - 1] { out += "," }
+        if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
         needsComma[needsComma.count - 1] = true
     }
 
     mutating func key(_ k: String) {
         separate()
-        Self.appendString(k, to: &out)
-        out += ":"
+        Self.appendString(k, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
         needsComma[needsComma.count - 1] = false
     }
 
-    mutating func beginObject() { separate(); out += "{"; needsComma.append(false) }
-    mutating func endObject() { needsComma.removeLast(); out += "}" }
-    mutating func beginArray() { separate(); out += "["; needsComma.append(false) }
-    mutating func endArray() { needsComma.removeLast(); out += "]" }
+    mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); needsComma.append(false) }
+    mutating func endObject() { needsComma.removeLast(); bytes.append(UInt8(ascii: "}")) }
+    mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); needsComma.append(false) }
+    mutating func endArray() { needsComma.removeLast(); bytes.append(UInt8(ascii: "]")) }
 
     mutating func string(_ s: String?) {
         separate()
-        if let s { Self.appendString(s, to: &out) } else { out += "null" }
+        if let s { Self.appendString(s, to: &bytes) } else { bytes.append("null") }
     }
-    mutating func int(_ v: Int?) { separate(); out += v.map(String.init) ?? "null" }
-    mutating func bool(_ v: Bool) { separate(); out += v ? "true" : "false" }
+    mutating func int(_ v: Int?) {
+        separate()
+        if let v { bytes.append(decimal: v) } else { bytes.append("null") }
+    }
+    mutating func bool(_ v: Bool) { separate(); bytes.append(v ? "true" : "false") }
     /// Seconds and other fractions, rounded to the millisecond.
     mutating func double(_ v: Double?) {
         separate()
-        guard let v, v.isFinite else { out += "null"; return }
+        guard let v, v.isFinite else { bytes.append("null"); return }
         let r = (v * 1000).rounded() / 1000
-        out += r == r.rounded() && abs(r) < 1e15 ? String(Int64(r)) : "\(r)"
+        if r == r.rounded() && abs(r) < 1e15 {
+            bytes.append(decimal: Int64(r))
+        } else {
+            bytes.append(text: "\(r)")
+        }
     }
 
     mutating func field(_ k: String, _ v: String?) { key(k); string(v) }
@@ -42,27 +53,52 @@ struct JSONWriter {
     mutating func field(_ k: String, _ v: Bool) { key(k); bool(v) }
     mutating func field(_ k: String, seconds v: Double?) { key(k); double(v) }
 
-    static func appendString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{2028}": out += "\\u2028"
-            case "\u{2029}": out += "\\u2029"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+    /// `s` quoted and escaped per RFC 8259 (and U+2028/U+2029, for JavaScript), byte by byte:
+    /// only ASCII controls, `"` and `\\` and those two separators are ever rewritten.
+    static func appendString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { utf8 in
+            var start = 0
+            var i = 0
+            let n = utf8.count
+            while i < n {
+                let b = utf8[i]
+                var escape: StaticString?
+                var width = 1
+                switch b {
+                case UInt8(ascii: "\""): escape = "\\\""
+                case UInt8(ascii: "\\"): escape = "\\\\"
+                case UInt8(ascii: "\n"): escape = "\\n"
+                case UInt8(ascii: "\r"): escape = "\\r"
+                case UInt8(ascii: "\t"): escape = "\\t"
+                case 0xE2 where i + 2 < n && utf8[i + 1] == 0x80 && (utf8[i + 2] == 0xA8 || utf8[i + 2] == 0xA9):
+                    escape = utf8[i + 2] == 0xA8 ? "\\u2028" : "\\u2029"
+                    width = 3
+                default:
+                    if b < 0x20 {
+                        out.append(contentsOf: utf8[start..<i])
+                        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                        out.append("\\u00")
+                        out.append(hex[Int(b >> 4)])
+                        out.append(hex[Int(b & 0xF)])
+                        i += 1
+                        start = i
+                        continue
+                    }
+                }
+                if let escape {
+                    out.append(contentsOf: utf8[start..<i])
+                    out.append(escape)
+                    i += width
+                    start = i
                 } else {
-                    out.unicodeScalars.append(scalar)
+                    i += 1
                 }
             }
+            out.append(contentsOf: utf8[start..<n])
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 
     /// RFC 3339 UTC with milliseconds, e.g. `2026-11-29T06:00:00.123Z`.

@@ -20,21 +20,47 @@ public enum MetricsRenderer {
     /// when the data is stale or the last poll failed), then the exporter's own families.
     public static func render(snapshot: Snapshot?, status: ExporterStatus, build: BuildInfo,
                               process: ProcessStats?, format: ExpositionFormat) -> String {
-        var body = snapshot.map { snapshotFamilies($0, format: format) } ?? ""
-        body += exporterFamilies(status, redisUp: snapshot != nil, build: build, process: process, format: format)
-        if format == .openMetrics { body += "# EOF\n" }
-        return body
+        String(decoding: renderBytes(snapshot: snapshot, status: status, build: build, process: process, format: format),
+               as: UTF8.self)
+    }
+
+    /// `render`, as the bytes that are served.
+    public static func renderBytes(snapshot: Snapshot?, status: ExporterStatus, build: BuildInfo,
+                                   process: ProcessStats?, format: ExpositionFormat) -> [UInt8] {
+        var w = TextWriter(capacity: 4096 + (snapshot?.streams.count ?? 0) * 1600, format: format)
+        if let snapshot { writeSnapshotFamilies(snapshot, into: &w) }
+        writeExporterFamilies(status, redisUp: snapshot != nil, build: build, process: process, into: &w)
+        if format == .openMetrics { w.bytes.append("# EOF\n") }
+        return w.bytes
     }
 
     /// The snapshot's families (lag, pending, streams...). Empty when there is no snapshot.
     public static func snapshotFamilies(_ snapshot: Snapshot, format: ExpositionFormat = .text) -> String {
-        let groups = snapshot.streams.flatMap { stream in stream.groups.filter(\.exists).map { (stream, $0) } }
-        var w = TextWriter(capacity: 256 + groups.count * 1200, format: format)
+        var w = TextWriter(capacity: 256 + snapshot.streams.count * 1600, format: format)
+        writeSnapshotFamilies(snapshot, into: &w)
+        return w.out
+    }
+
+    /// Every group's (and consumer's, and stream's) labels are escaped once, into a block of
+    /// bytes that each family's sample reuses; samples are written family by family, walking
+    /// the snapshot by index (no copies of its values).
+    static func writeSnapshotFamilies(_ snapshot: Snapshot, into w: inout TextWriter) {
+        let streams = snapshot.streams
+        var groupBlocks: [[UInt8]] = []
+        var groupAt: [(stream: Int, group: Int)] = []
+        for (si, stream) in streams.enumerated() {
+            for (gi, group) in stream.groups.enumerated() where group.exists {
+                groupAt.append((si, gi))
+                groupBlocks.append(TextWriter.labelBlock(MetricFamily.consumerLag.labels, [stream.name.display, group.name.display]))
+            }
+        }
         func groupFamily(_ f: MetricFamily, _ value: (GroupState) -> Double?) {
-            let values = groups.compactMap { s, g in value(g).map { (s, g, $0) } }
-            guard !values.isEmpty else { return }
-            w.family(f)
-            for (s, g, v) in values { w.sample(f, [s.name.display, g.name.display], v) }
+            var wroteFamily = false
+            for (n, at) in groupAt.enumerated() {
+                guard let v = value(streams[at.stream].groups[at.group]) else { continue }
+                if !wroteFamily { w.family(f); wroteFamily = true }
+                w.sample(f.name, block: groupBlocks[n], v)
+            }
         }
         groupFamily(.consumerLag) { $0.lag.map(Double.init) }
         groupFamily(.consumerLagExact) { $0.lag == nil ? nil : ($0.lagExact ? 1 : 0) }
@@ -48,35 +74,59 @@ public enum MetricsRenderer {
         groupFamily(.stalled) { $0.stalled ? 1 : 0 }
         groupFamily(.lagStatus) { Double($0.status.rawValue) }
 
-        let consumers = groups.flatMap { s, g in g.consumers.map { (s, g, $0) } }
+        var consumerBlocks: [[UInt8]] = []
+        var consumerAt: [(stream: Int, group: Int, consumer: Int)] = []
+        for at in groupAt {
+            let stream = streams[at.stream]
+            let group = stream.groups[at.group]
+            for (ci, consumer) in group.consumers.enumerated() {
+                consumerAt.append((at.stream, at.group, ci))
+                consumerBlocks.append(TextWriter.labelBlock(
+                    MetricFamily.instancePending.labels, [stream.name.display, group.name.display, consumer.name.display]))
+            }
+        }
         func consumerFamily(_ f: MetricFamily, _ value: (ConsumerState) -> Double?) {
-            let values = consumers.compactMap { s, g, c in value(c).map { (s, g, c, $0) } }
-            guard !values.isEmpty else { return }
-            w.family(f)
-            for (s, g, c, v) in values { w.sample(f, [s.name.display, g.name.display, c.name.display], v) }
+            var wroteFamily = false
+            for (n, at) in consumerAt.enumerated() {
+                guard let v = value(streams[at.stream].groups[at.group].consumers[at.consumer]) else { continue }
+                if !wroteFamily { w.family(f); wroteFamily = true }
+                w.sample(f.name, block: consumerBlocks[n], v)
+            }
         }
         consumerFamily(.instancePending) { Double($0.pending) }
         consumerFamily(.instanceIdle) { $0.idleSeconds }
         consumerFamily(.instanceInactive) { $0.inactiveSeconds }
 
-        let streams = snapshot.streams.filter(\.exists)
+        var streamBlocks: [[UInt8]] = []
+        var streamAt: [Int] = []
+        for (si, stream) in streams.enumerated() where stream.exists {
+            streamAt.append(si)
+            streamBlocks.append(TextWriter.labelBlock(MetricFamily.streamLength.labels, [stream.name.display]))
+        }
         func streamFamily(_ f: MetricFamily, _ value: (StreamState) -> Double?) {
-            let values = streams.compactMap { s in value(s).map { (s, $0) } }
-            guard !values.isEmpty else { return }
-            w.family(f)
-            for (s, v) in values { w.sample(f, [s.name.display], v) }
+            var wroteFamily = false
+            for (n, si) in streamAt.enumerated() {
+                guard let v = value(streams[si]) else { continue }
+                if !wroteFamily { w.family(f); wroteFamily = true }
+                w.sample(f.name, block: streamBlocks[n], v)
+            }
         }
         streamFamily(.streamLength) { Double($0.length) }
         streamFamily(.streamGroups) { Double($0.groupCount) }
         streamFamily(.streamEntriesAdded) { $0.entriesAdded.map(Double.init) }
         streamFamily(.streamLastEntryTimestamp) { Collector.timestamp(of: $0.lastEntryID, nowMs: snapshot.redisTimeMs) }
-        return w.out
     }
 
     /// The exporter's own families, `event_redis_up`, build info and `process_*`.
     public static func exporterFamilies(_ status: ExporterStatus, redisUp: Bool, build: BuildInfo,
                                         process: ProcessStats?, format: ExpositionFormat = .text) -> String {
         var w = TextWriter(format: format)
+        writeExporterFamilies(status, redisUp: redisUp, build: build, process: process, into: &w)
+        return w.out
+    }
+
+    static func writeExporterFamilies(_ status: ExporterStatus, redisUp: Bool, build: BuildInfo,
+                                      process: ProcessStats?, into w: inout TextWriter) {
         w.family(.redisUp)
         w.sample(.redisUp, redisUp ? 1 : 0)
         let duration = MetricFamily.pollDuration
@@ -106,6 +156,5 @@ public enum MetricsRenderer {
         w.family(.buildInfo)
         w.sample(.buildInfo, [build.version, build.swiftVersion, build.hiredisVersion, build.microhttpdVersion], 1)
         if let p = process { p.render(into: &w) }
-        return w.out
     }
 }

@@ -1,20 +1,47 @@
 import Foundation
 
-/// Writes Prometheus text exposition 0.0.4: HELP/TYPE once per family, escaped labels.
+/// Writes Prometheus text exposition 0.0.4 (or OpenMetrics): HELP/TYPE once per family,
+/// escaped labels, into bytes.
 struct TextWriter {
-    private(set) var out: String = ""
+    var bytes: [UInt8] = []
     let format: ExpositionFormat
 
     init(capacity: Int = 4096, format: ExpositionFormat = .text) {
         self.format = format
-        out.reserveCapacity(capacity)
+        bytes.reserveCapacity(capacity)
     }
+
+    /// The body as text (tests, small bodies).
+    var out: String { String(decoding: bytes, as: UTF8.self) }
 
     mutating func family(_ f: MetricFamily) {
         // OpenMetrics names a counter family without the `_total` its samples carry.
         var family = f.name
         if format == .openMetrics, f.kind == .counter, family.hasSuffix("_total") { family.removeLast(6) }
-        out += "# HELP \(family) \(Self.escapeHelp(f.help))\n# TYPE \(family) \(f.kind.rawValue)\n"
+        bytes.append(text: "# HELP \(family) \(Self.escapeHelp(f.help))\n# TYPE \(family) \(f.kind.rawValue)\n")
+    }
+
+    /// `{name="value",...}` escaped, for samples that share their labels across families.
+    static func labelBlock(_ names: [String], _ values: [String]) -> [UInt8] {
+        var block: [UInt8] = [UInt8(ascii: "{")]
+        for (i, (key, val)) in zip(names, values).enumerated() {
+            if i > 0 { block.append(UInt8(ascii: ",")) }
+            block.append(text: key)
+            block.append("=\"")
+            block.append(text: escapeLabel(val))
+            block.append(UInt8(ascii: "\""))
+        }
+        block.append(UInt8(ascii: "}"))
+        return block
+    }
+
+    /// A sample whose labels were escaped once by `labelBlock`.
+    mutating func sample(_ name: String, block: [UInt8], _ value: Double) {
+        bytes.append(text: name)
+        bytes.append(contentsOf: block)
+        bytes.append(UInt8(ascii: " "))
+        appendValue(value)
+        bytes.append(UInt8(ascii: "\n"))
     }
 
     /// A sample of `f`, its label values in the order of `f.labels`.
@@ -33,21 +60,30 @@ struct TextWriter {
     }
 
     mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
-        out += name
+        bytes.append(text: name)
         if !labels.isEmpty {
-            out += "{"
+            bytes.append(UInt8(ascii: "{"))
             for (i, (key, val)) in labels.enumerated() {
-                if i > 0 { out += "," }
-                out += key
-                out += "=\""
-                out += Self.escapeLabel(val)
-                out += "\""
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                bytes.append(text: key)
+                bytes.append("=\"")
+                bytes.append(text: Self.escapeLabel(val))
+                bytes.append(UInt8(ascii: "\""))
             }
-            out += "}"
+            bytes.append(UInt8(ascii: "}"))
         }
-        out += " "
-        out += Self.format(value)
-        out += "\n"
+        bytes.append(UInt8(ascii: " "))
+        appendValue(value)
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
+    /// `format(v)`, integers without a String on the way.
+    private mutating func appendValue(_ v: Double) {
+        if v == v.rounded(), abs(v) < 1e15 {
+            bytes.append(decimal: Int64(v))
+        } else {
+            bytes.append(text: Self.format(v))
+        }
     }
 
     mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Int) {
