@@ -77,26 +77,36 @@ private struct Loop {
         fixedStreams = config.streams.map(Name.init)
     }
 
+    /// Polls, publishes, and waits for the rest of the interval. A cycle (poll and publish) that
+    /// takes longer than the interval is an overrun: counted, and the next poll starts at once
+    /// (polls never overlap or queue up).
     mutating func run(stopping: () -> Bool, sleep: (Double) -> Void) {
         let clock = ContinuousClock()
+        var lastPublish = 0.0
         while !stopping() {
             let started = clock.now
             let ok = pollOnce()
-            let elapsed = clock.now - started
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = Self.seconds(clock.now - started)
             status.pollDurations.observe(seconds)
             status.firstPollDone = true
+            // Freshness allows 3 cycles: with polls slower than the interval, 3 of those.
+            status.lastCycleSeconds = seconds + lastPublish
             let rendering = clock.now
             publish(lastGood, status)
-            let published = clock.now - rendering
+            lastPublish = Self.seconds(clock.now - rendering)
+            let cycle = seconds + lastPublish
             logger.debug("published", metadata: [
-                "poll_ms": "\(Int(seconds * 1000))",
-                "publish_ms": "\(published.components.seconds * 1000 + published.components.attoseconds / 1_000_000_000_000_000)",
+                "poll_ms": "\(Int(seconds * 1000))", "publish_ms": "\(Int(lastPublish * 1000))",
             ])
+            if ok && cycle > config.pollInterval { status.pollOverruns += 1 }
             if stopping() { break }
-            sleep(ok ? max(config.pollInterval - seconds, 0) : backoff())
+            sleep(ok ? max(config.pollInterval - cycle, 0) : backoff())
         }
         source.disconnect()
+    }
+
+    private static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
     /// Exponential from 100 ms, capped at 5 s, with full jitter in its upper half.

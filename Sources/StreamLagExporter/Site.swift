@@ -163,7 +163,8 @@ final class Site: HTTPHandler {
     private func serve(_ route: Route, _ request: HTTPRequest) -> HTTPReply {
         let published = current.withLock { $0 }
         // The one freshness rule: lag figures in /metrics, and `stale` in JSON.
-        let fresh = config.freshness.isFresh(published.snapshot, redisUp: published.status.redisUp,
+        let freshness = config.freshness(lastCycle: published.status.lastCycleSeconds)
+        let fresh = freshness.isFresh(published.snapshot, redisUp: published.status.redisUp,
                                              now: Date().timeIntervalSince1970)
         switch route {
         case .metrics:
@@ -181,7 +182,7 @@ final class Site: HTTPHandler {
         case .health:
             // Rendered per request: its age and staleness depend on the clock, and it is small.
             let report = HealthReport(snapshot: published.snapshot, status: published.status,
-                                      thresholds: config.thresholds, freshness: config.freshness,
+                                      thresholds: config.thresholds, freshness: freshness,
                                       now: Date().timeIntervalSince1970)
             return HTTPReply(status: report.httpStatus,
                              response: PreparedResponse(text: report.json, contentType: JSONRenderer.contentType))

@@ -21,6 +21,33 @@ struct LimitsTests {
         #expect(exporter.stderr.text.contains("--streams.max"))
     }
 
+    /// Polls slower than `--poll.interval`: each overrun is counted, the next poll starts at once
+    /// (no pile-up: never more polls than cycles fit in the time), and the figures stay fresh.
+    @Test func pollsSlowerThanTheIntervalAreCountedAndStayFresh() throws {
+        let h = try Harness(RedisVersion.newest)
+        // Enough streams that a poll cannot fit in 10 ms.
+        var commands: [[[UInt8]]] = []
+        for i in 0..<3000 {
+            commands.append(["XGROUP", "CREATE", "slow:\(i)", "signalr-consumers", "0", "MKSTREAM"].map { Array($0.utf8) })
+            commands.append(["XADD", "slow:\(i)", "*", "k", "v"].map { Array($0.utf8) })
+        }
+        _ = try h.conn.pipeline(commands)
+        let exporter = try h.startExporter(["--streams.pattern", "slow:*", "--consumer-group", "*"], pollInterval: "10ms")
+        let started = Date()
+        let first = MetricSamples(try exporter.get("/metrics").text)
+        try eventually(20, "overruns counted") {
+            (MetricSamples(try exporter.get("/metrics").text).value("event_exporter_poll_overruns_total") ?? 0) >= 5
+        }
+        let m = MetricSamples(try exporter.get("/metrics").text)
+        let elapsed = Date().timeIntervalSince(started)
+        let polls = (m.value("event_exporter_polls_total") ?? 0) - (first.value("event_exporter_polls_total") ?? 0)
+        let pollSeconds = (m.value("event_exporter_poll_duration_seconds_sum") ?? 0) - (first.value("event_exporter_poll_duration_seconds_sum") ?? 0)
+        // Back to back: the polls' own time fills most of the wall time, with no waits between them.
+        #expect(polls >= 1 && pollSeconds <= elapsed + 0.5, "\(polls) polls, \(pollSeconds) s polling in \(elapsed) s")
+        #expect(m.series("event_consumer_lag").count == 3000, "slow polls are not served as stale")
+        #expect(try exporter.get("/api/v1/events/consumer-lag").json().bool("stale") == false)
+    }
+
     /// `cap:0` is fixed and matches the pattern too: 5 monitored (it, then the 4 smallest other
     /// matches), 3 dropped; the fixed stream must not use up a second place.
     @Test func aFixedStreamThatMatchesThePatternCountsOnce() throws {

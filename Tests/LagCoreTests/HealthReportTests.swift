@@ -136,6 +136,17 @@ struct FreshnessTests {
         #expect(f.isFresh(nil, redisUp: true, now: now) == false)
     }
 
+    /// Polls slower than the interval: three of those cycles, not three intervals, or every
+    /// snapshot would be stale the moment it is published.
+    @Test("a cycle longer than the interval stretches the limit to 3 cycles", arguments: [
+        (0.25, 1.3, 1003.9, true), (0.25, 1.3, 1003.901, false), (5.0, 1.3, 1015.0, true), (5.0, 1.3, 1015.001, false),
+    ])
+    func slowCycles(interval: Double, cycle: Double, now: Double, fresh: Bool) {
+        var config = ExporterConfig()
+        config.pollInterval = interval
+        #expect(config.freshness(lastCycle: cycle).isFresh(Self.snapshot, redisUp: true, now: now) == fresh)
+    }
+
     @Test("the reason names the age and the limit")
     func reason() {
         #expect(Freshness(pollInterval: 2).tooOldReason(Self.snapshot, now: 1090) == "last successful poll is 1m30s old, more than 3 poll intervals (6s)")

@@ -42,6 +42,12 @@ public struct ExporterConfig: Sendable {
 
     /// When a snapshot's figures stop being served as current.
     public var freshness: Freshness { Freshness(pollInterval: pollInterval) }
+
+    /// The same, when a cycle (poll and publish) takes longer than the interval: three of those
+    /// cycles, so that slow polls are not served as stale the moment they are published.
+    public func freshness(lastCycle: Double) -> Freshness {
+        Freshness(pollInterval: max(pollInterval, lastCycle))
+    }
 }
 
 /// `--redis.sentinel.*`: the master's name and the sentinels' own password.

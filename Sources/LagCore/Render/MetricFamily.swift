@@ -55,6 +55,7 @@ extension MetricFamily {
     static let redisUp = MetricFamily("event_redis_up", .gauge, [], "1 when the last poll of Redis succeeded.", note: "always")
     static let pollDuration = MetricFamily("event_exporter_poll_duration_seconds", .histogram, [], "Duration of polls of Redis.", note: "always")
     static let polls = MetricFamily("event_exporter_polls_total", .counter, [], "Polls of Redis attempted.", note: "always")
+    static let pollOverruns = MetricFamily("event_exporter_poll_overruns_total", .counter, [], "Polls that took longer than --poll.interval (poll and publish); the next poll started at once.", note: "always")
     static let pollErrors = MetricFamily("event_exporter_poll_errors_total", .counter, ["reason"], "Failed polls and items skipped during polls, by reason.", note: "always; every known reason from 0")
     static let lastPollSuccess = MetricFamily("event_exporter_last_poll_success_timestamp_seconds", .gauge, [], "When the last successful poll finished, seconds since the epoch.", note: "after the first successful poll")
     static let pollRoundTrips = MetricFamily("event_exporter_poll_redis_round_trips", .gauge, [], "Pipelined Redis round trips of the last poll.", note: "always")
@@ -77,7 +78,7 @@ extension MetricFamily {
         entriesRead, lastDeliveredTimestamp, groupConsumers, stalled, lagStatus,
         instancePending, instanceIdle, instanceInactive,
         streamLength, streamGroups, streamEntriesAdded, streamLastEntryTimestamp,
-        redisUp, pollDuration, polls, pollErrors, lastPollSuccess, pollRoundTrips, pollCommands,
+        redisUp, pollDuration, polls, pollOverruns, pollErrors, lastPollSuccess, pollRoundTrips, pollCommands,
         streamsMonitored, streamsDropped, buildInfo,
         processCPU, processResident, processVirtual, processOpenFDs, processMaxFDs, processStart,
     ]

@@ -138,6 +138,8 @@ public enum MetricsRenderer {
         w.sample(duration.name + "_count", status.pollDurations.count)
         w.family(.polls)
         w.sample(.polls, status.pollsTotal)
+        w.family(.pollOverruns)
+        w.sample(.pollOverruns, status.pollOverruns)
         w.family(.pollErrors)
         for (reason, count) in status.pollErrors.sorted(by: { $0.key < $1.key }) {
             w.sample(.pollErrors, [reason], Double(count))

@@ -5,6 +5,12 @@ public struct ExporterStatus: Sendable {
     /// True once the first poll attempt has finished, successfully or not (readiness).
     public var firstPollDone = false
     public var pollsTotal = 0
+    /// Successful polls whose cycle (poll and publish) took longer than `--poll.interval`; the
+    /// next poll then started at once.
+    public var pollOverruns = 0
+    /// The last cycle's poll plus the publish before it: what freshness allows three of when it
+    /// exceeds the interval.
+    public var lastCycleSeconds = 0.0
     /// Cumulative failed polls and skipped items, by reason. Every known reason starts at 0 so
     /// that `rate()` and `increase()` see the first error.
     public var pollErrors: [String: Int] = Dictionary(uniqueKeysWithValues: Self.knownReasons.map { ($0, 0) })
