@@ -31,6 +31,8 @@ let package = Package(
             providers: [.apt(["libmicrohttpd-dev"])]),
         .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // glibc's malloc_trim and mallopt (memory handed back after each poll).
+        .systemLibrary(name: "CMalloc"),
 
         // Pure Swift: the reply type, the pipeline protocol, endpoints and errors, shared by the
         // core and every way of reaching Redis.
@@ -84,6 +86,7 @@ let package = Package(
             name: "StreamLagExporter",
             dependencies: [
                 "LagCore", "RedisClient", "RedisProtocol", "RedisTopology", "HTTPServer", "Bcrypt", "Gzip", "Auth", "Flags",
+                "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -4,8 +4,8 @@ import LagCore
 
 /// The `/metrics` answers of one publication. Each variant (text or OpenMetrics, plain or gzip,
 /// current data or only the exporter's own families) is rendered and compressed at most once,
-/// then handed out as the same prepared response to every request: the two that clients use
-/// at publish time, the others when first asked for.
+/// then handed out as the same prepared response to every request: the ones clients asked for
+/// lately at publish time (`BodyDemand`), the others when first asked for.
 final class MetricsBodies: Sendable {
     struct Variant: Hashable {
         var format: ExpositionFormat
@@ -21,15 +21,16 @@ final class MetricsBodies: Sendable {
     private let process: ProcessStats?
     private let variants = PreparedVariants<Variant>()
 
-    init(current: Snapshot?, status: ExporterStatus, build: BuildInfo) {
+    init(current: Snapshot?, status: ExporterStatus, build: BuildInfo, prerender: [Variant]) {
         self.current = current
         self.status = status
         self.build = build
         process = ProcessStats.current()
-        // What clients actually ask for is made now, on the poller thread, so that a scrape never
-        // renders: plain text (curl, people) and gzip'ed OpenMetrics (Prometheus' default).
-        _ = response(Variant(format: .text, gzip: false, current: current != nil))
-        _ = response(Variant(format: .openMetrics, gzip: true, current: current != nil))
+        // What clients asked for lately is made now, on the poller thread, so that their next
+        // scrape does not wait for it.
+        for variant in Set(prerender.map { Variant(format: $0.format, gzip: $0.gzip, current: $0.current && current != nil) }) {
+            _ = response(variant)
+        }
     }
 
     /// The prepared answer for `wanted` (current data only when there is some).

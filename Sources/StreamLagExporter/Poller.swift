@@ -1,3 +1,4 @@
+import CMalloc
 import Dispatch
 import Foundation
 import LagCore
@@ -93,6 +94,9 @@ private struct Loop {
             status.lastCycleSeconds = seconds + lastPublish
             let rendering = clock.now
             publish(lastGood, status)
+            // A poll frees most of what it allocated; hand it back to the system rather than
+            // keep the high-water mark as RSS (glibc keeps freed heap unless asked).
+            malloc_trim(0)
             lastPublish = Self.seconds(clock.now - rendering)
             let cycle = seconds + lastPublish
             logger.debug("published", metadata: [

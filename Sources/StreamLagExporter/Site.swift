@@ -4,10 +4,10 @@ import HTTPServer
 import LagCore
 import Synchronization
 
-/// The JSON bodies of one snapshot, `stale` false and true: the current one made at publish
-/// time, the other when first asked for.
-private final class JSONBodies: Sendable {
-    enum Endpoint: Hashable { case consumerLag, streams }
+/// The JSON bodies of one snapshot, `stale` false and true: those asked for lately made at
+/// publish time, the others when first asked for.
+final class JSONBodies: Sendable {
+    enum Endpoint: Hashable, Sendable { case consumerLag, streams }
     private struct Key: Hashable {
         var endpoint: Endpoint
         var stale: Bool
@@ -17,10 +17,10 @@ private final class JSONBodies: Sendable {
     private let redisConnected: Bool
     private let variants = PreparedVariants<Key>()
 
-    init(snapshot: Snapshot, redisConnected: Bool) {
+    init(snapshot: Snapshot, redisConnected: Bool, prerender: [(Endpoint, stale: Bool)]) {
         self.snapshot = snapshot
         self.redisConnected = redisConnected
-        for endpoint in [Endpoint.consumerLag, .streams] { _ = response(endpoint, stale: !redisConnected) }
+        for (endpoint, stale) in prerender { _ = response(endpoint, stale: stale || !redisConnected) }
     }
 
     func response(_ endpoint: Endpoint, stale: Bool) -> PreparedResponse {
@@ -42,16 +42,25 @@ private final class Published: Sendable {
     let metrics: MetricsBodies
     let json: JSONBodies?
 
-    init(snapshot: Snapshot?, status: ExporterStatus, build: BuildInfo, previous: Published?) {
+    init(snapshot: Snapshot?, status: ExporterStatus, build: BuildInfo, previous: Published?,
+         wanted: Set<BodyDemand.Body> = []) {
         self.snapshot = snapshot
         self.status = status
-        metrics = MetricsBodies(current: status.redisUp ? snapshot : nil, status: status, build: build)
+        var variants: [MetricsBodies.Variant] = []
+        var endpoints: [(JSONBodies.Endpoint, stale: Bool)] = []
+        for body in wanted {
+            switch body {
+            case .metrics(let variant): variants.append(variant)
+            case .json(let endpoint, let stale): endpoints.append((endpoint, stale))
+            }
+        }
+        metrics = MetricsBodies(current: status.redisUp ? snapshot : nil, status: status, build: build, prerender: variants)
         if let previous, previous.status.redisUp == status.redisUp,
            previous.snapshot?.collectedAt == snapshot?.collectedAt {
             // While Redis is down every retry republishes the same snapshot: its JSON is unchanged.
             json = previous.json
         } else {
-            json = snapshot.map { JSONBodies(snapshot: $0, redisConnected: status.redisUp) }
+            json = snapshot.map { JSONBodies(snapshot: $0, redisConnected: status.redisUp, prerender: endpoints) }
         }
     }
 }
@@ -88,6 +97,8 @@ final class Site: HTTPHandler {
     private let config: ExporterConfig
     private let build: BuildInfo
     private let current: Mutex<Published>
+    /// Which bodies were asked for lately: those are rendered at publish time.
+    private let demand: BodyDemand
     private let gate: Mutex<Gate>
     private let index: PreparedResponse
     private let notFound: PreparedResponse
@@ -106,6 +117,7 @@ final class Site: HTTPHandler {
         self.build = build
         gate = Mutex(Gate(credentials))
         current = Mutex(Published(snapshot: nil, status: ExporterStatus(), build: build, previous: nil))
+        demand = BodyDemand(window: max(60, 3 * config.pollInterval))
         index = PreparedResponse(text: IndexPage.html(version: build.version, telemetryPath: config.telemetryPath),
                                  contentType: "text/html; charset=utf-8")
         notFound = PreparedResponse(text: JSONRenderer.error("not found"), contentType: JSONRenderer.contentType)
@@ -125,7 +137,8 @@ final class Site: HTTPHandler {
     /// Called by the poller after every poll attempt.
     func publish(snapshot: Snapshot?, status: ExporterStatus) {
         let previous = current.withLock { $0 }
-        let next = Published(snapshot: snapshot, status: status, build: build, previous: previous)
+        let next = Published(snapshot: snapshot, status: status, build: build, previous: previous,
+                             wanted: demand.wanted(at: Date().timeIntervalSince1970))
         current.withLock { $0 = next }
     }
 
@@ -164,20 +177,20 @@ final class Site: HTTPHandler {
         let published = current.withLock { $0 }
         // The one freshness rule: lag figures in /metrics, and `stale` in JSON.
         let freshness = config.freshness(lastCycle: published.status.lastCycleSeconds)
-        let fresh = freshness.isFresh(published.snapshot, redisUp: published.status.redisUp,
-                                             now: Date().timeIntervalSince1970)
+        let now = Date().timeIntervalSince1970
+        let fresh = freshness.isFresh(published.snapshot, redisUp: published.status.redisUp, now: now)
         switch route {
         case .metrics:
             let variant = MetricsBodies.Variant(
                 format: ExpositionFormat.negotiate(accept: request.header("Accept")),
                 gzip: HeaderList.allowsGzip(request.header("Accept-Encoding")),
                 current: fresh)
+            demand.asked(.metrics(variant), at: now)
             return HTTPReply(status: 200, response: published.metrics.response(variant))
-        case .consumerLag:
-            return published.json.map { HTTPReply(status: 200, response: $0.response(.consumerLag, stale: !fresh)) }
-                ?? HTTPReply(status: 503, response: noData)
-        case .streams:
-            return published.json.map { HTTPReply(status: 200, response: $0.response(.streams, stale: !fresh)) }
+        case .consumerLag, .streams:
+            let endpoint: JSONBodies.Endpoint = route == .consumerLag ? .consumerLag : .streams
+            demand.asked(.json(endpoint, stale: !fresh), at: now)
+            return published.json.map { HTTPReply(status: 200, response: $0.response(endpoint, stale: !fresh)) }
                 ?? HTTPReply(status: 503, response: noData)
         case .health:
             // Rendered per request: its age and staleness depend on the clock, and it is small.
