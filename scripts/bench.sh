@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark: stream-lag-exporter (release build) next to redis_exporter, nginx
-# serving the same body, and the pipelined limit, using the shared harness
-# ../shared/bench-peer/peer.sh (run, not copied). Usage: scripts/bench.sh [N streams] [peer.sh args]
-# Prints the harness' table; figures and ratios are in its last lines and JSON.
+# Side-by-side benchmark on the shared harness (../shared/bench-peer, run, not copied), release
+# build. For each N (default 1000):
+#   1. peer.sh: stream-lag-exporter next to redis_exporter, nginx serving the same body, and the
+#      pipelined limit; measured after the exporter's first poll (its /-/ready);
+#   2. poll.py: the quiet-machine poll timing (poll wall time, CPU a poll with rendering, round
+#      trips, commands, RSS and peak RSS, and the ratios to the pipelined limit), separately.
+# Usage: scripts/bench.sh [--poll-only] [N ...]   e.g. scripts/bench.sh 100 1000 10000
+#        scripts/bench.sh --poll-only 10000 100000
+# Results: the harness' tables and JSON (/tmp/stream-lag-bench-nN.json), poll.py's JSON
+# (/tmp/stream-lag-poll-nN.json); docs/performance.md says how to read them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=${1:-1000}
-shift || true
-harness=../shared/bench-peer/peer.sh
-[ -x "$harness" ] || { echo "bench: $harness not found (the shared folder sits beside this checkout)" >&2; exit 2; }
+poll_only=false
+if [ "${1:-}" = "--poll-only" ]; then poll_only=true; shift; fi
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(1000)
+harness=../shared/bench-peer
+[ -x "$harness/peer.sh" ] || { echo "bench: $harness/peer.sh not found (the shared folder sits beside this checkout)" >&2; exit 2; }
 need=()
-for p in redis-server redis-tools prometheus-redis-exporter wrk nginx python3-redis curl gcc libhiredis-dev libmicrohttpd-dev pkg-config; do
+for p in redis-server redis-tools prometheus-redis-exporter wrk nginx python3-redis curl gcc libhiredis-dev libmicrohttpd-dev libgnutls28-dev pkg-config; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -18,5 +26,12 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 swift build -c release --product stream-lag-exporter
 bin=$(swift build -c release --show-bin-path)/stream-lag-exporter
-exec "$harness" "$n" --out "/tmp/stream-lag-bench-n$n.json" "$@" \
-  --exporter "stream-lag-exporter|http://127.0.0.1:29200/metrics|$bin --redis.url \"\$REDIS_ADDR\" --streams.pattern \"\$STREAM_PATTERN\" --consumer-group '*' --web.listen-address 127.0.0.1:29200 --log.level warn"
+for n in "${sizes[@]}"; do
+  if ! $poll_only; then
+    echo "== side by side, N=$n =="
+    "$harness/peer.sh" "$n" --out "/tmp/stream-lag-bench-n$n.json" \
+      --exporter "stream-lag-exporter|http://127.0.0.1:29200/metrics|$bin --redis.url \"\$REDIS_ADDR\" --streams.pattern \"\$STREAM_PATTERN\" --consumer-group '*' --web.listen-address 127.0.0.1:29200 --log.level warn|http://127.0.0.1:29200/-/ready"
+  fi
+  echo "== quiet-machine poll timing, N=$n (poll.py) =="
+  python3 "$harness/poll.py" "$bin" "$n" | tee "/tmp/stream-lag-poll-n$n.json"
+done
