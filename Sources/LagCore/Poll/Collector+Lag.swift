@@ -134,19 +134,20 @@ extension Collector {
                 }
             }
             if reads.isEmpty { break }
-            let replies = try send(reads.map { Commands.range(work[$0.index].key, from: $0.from, count: $0.size) },
-                                   via: redis, &stats)
-            for (read, reply) in zip(reads, replies) {
+            let commands = reads.map { Commands.range(work[$0.index].key, from: $0.from, count: $0.size) }
+            count(commands, &stats)
+            try redis.pipeline(commands) { index, reply in
+                let read = reads[index]
                 advance(&work[read.index], pageSize: read.size, reply: reply, &stats)
             }
         }
     }
 
     /// Moves one group on by one range reply.
-    private func advance(_ item: inout LagWork, pageSize: Int, reply: RedisReply, _ stats: inout PollStats) {
-        let ids: [StreamID]
-        do {
-            ids = try entryIDs(of: reply)
+    private func advance(_ item: inout LagWork, pageSize: Int, reply: ReplyView, _ stats: inout PollStats) {
+        let ids: EntryRange
+        do throws(ReplyError) {
+            ids = try entryRange(of: reply)
         } catch {
             // The stream changed type or vanished between round trips: stop here.
             stats.skip(error.kind, "stream \(Name(item.key).display): \(error.description)")
@@ -176,9 +177,9 @@ extension Collector {
         }
     }
 
-    func send(_ commands: [[[UInt8]]], via redis: some RedisPipeline, _ stats: inout PollStats) throws -> [RedisReply] {
+    /// Counts a round trip of `commands`.
+    func count(_ commands: [[[UInt8]]], _ stats: inout PollStats) {
         stats.roundTrips += 1
         stats.commands += commands.count
-        return try redis.pipeline(commands)
     }
 }

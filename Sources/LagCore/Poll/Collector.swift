@@ -79,25 +79,35 @@ public final class Collector {
         }
         // Every figure of the snapshot is read at or after this instant, the one of `TIME`.
         let collectedAt = wallClock()
-        let replies = try send(first, via: redis, &stats)
-        let nowMs = try redisTimeMs(of: replies[0])
-
+        // Each reply is read as it arrives: the stream's XINFO, then (with its last entry) the
+        // stream's state. Only the parsed figures are kept, never the replies.
+        var nowMs: Int64 = 0
+        var clockError: ReplyError?
         var streams: [StreamState] = []
         var work: [LagWork] = []
-        for (index, name) in names.enumerated() {
-            let infoReply = replies[1 + 2 * index]
-            let lastReply = replies[2 + 2 * index]
-            let isFixed = fixedSet.contains(name)
-            do {
-                let info = try StreamInfo(fullReply: infoReply)
-                let lastID = try entryIDs(of: lastReply).first
+        var info: Result<StreamInfo, ReplyError> = .failure(ReplyError(.malformed, "no XINFO reply"))
+        count(first, &stats)
+        try redis.pipeline(first) { index, reply in
+            if index == 0 {
+                do throws(ReplyError) { nowMs = try redisTimeMs(of: reply) } catch { clockError = error }
+                return
+            }
+            guard clockError == nil else { return }
+            if index % 2 == 1 {
+                do throws(ReplyError) { info = .success(try StreamInfo(fullReply: reply)) } catch { info = .failure(error) }
+                return
+            }
+            let name = names[index / 2 - 1]
+            do throws(ReplyError) {
+                let info = try info.get()
+                let lastID = try entryRange(of: reply).first
                 let (stream, streamWork) = build(name: name, info: info, lastEntryID: lastID,
                                                  nowMs: nowMs, version: version, streamIndex: streams.count, stats: &stats)
                 streams.append(stream)
                 work += streamWork
             } catch {
                 stats.skip(error.kind, "stream \(name.display): \(error.description)")
-                guard isFixed else { continue }  // a discovered stream that vanished leaves
+                guard fixedSet.contains(name) else { return }  // a discovered stream that vanished leaves
                 // A fixed stream stays, with no groups: lag 0, reported as missing or unreadable.
                 let presence: StreamState.Presence = switch error.kind {
                 case .noSuchKey: .missing
@@ -108,6 +118,7 @@ public final class Collector {
                 streams.append(StreamState(name: name, presence: presence))
             }
         }
+        if let clockError { throw clockError }
 
         // Round trips 2..n: the first undelivered entry of each group with lag, and where Redis
         // gives no lag, a bounded count of the undelivered entries, all groups in one pipeline.
