@@ -108,15 +108,10 @@ struct FlatReplyState {
     /// Appends a node for the element hiredis describes in `task`; its "object" (index + 1).
     mutating func place(_ task: UnsafePointer<redisReadTask>?, _ kind: ReplyNode.Kind, count: Int, value: Int64) -> UnsafeMutableRawPointer? {
         let index = nodeCount
-        // Pre-order, as hiredis parses: the element is the next one of the innermost open array.
-        let parent = task?.pointee.parent
-        if depth == 0 {
-            guard parent == nil, index == 0 else { return fail("an element outside any array") }
-        } else {
-            let top = open[depth - 1]
-            guard let parent, parent.pointee.obj == UnsafeMutableRawPointer(bitPattern: top.index + 1),
-                  Int(task!.pointee.idx) == Int(nodes[top.index].count) - top.left
-            else { return fail("an element out of order") }
+        // Pre-order, as hiredis parses: a root, then each array's elements in order (each
+        // with its subtree) -- the next element of the innermost open array.
+        guard (depth == 0) == (task?.pointee.parent == nil), depth > 0 || index == 0 else {
+            return fail("an element out of order")
         }
         if index == nodeCapacity { Self.grow(&nodes, &nodeCapacity, to: nodeCapacity * 2, keeping: nodeCount) }
         // An array's value is the index after its subtree: right away for an empty one.

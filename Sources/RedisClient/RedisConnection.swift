@@ -17,6 +17,12 @@ public final class RedisConnection: RedisPipeline {
     /// Nothing has been received yet: a refusal at this point may be a TLS/plain mismatch.
     private var received = false
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// The part of `buffer` received but not yet fed to the reader.
+    private var unfed = 0..<0
+    /// Bytes fed to the reader at a time. hiredis 0.14 moves what it holds unread to the front
+    /// of its buffer after every reply once 1 KB of it is consumed: fed 64 KB at once, that is
+    /// a memmove of tens of KB per reply.
+    private static let feedSize = 4096
 
     /// Connects (over TLS for a `tls` endpoint), sets the I/O timeout, authenticates and
     /// selects the database. `tls` is the shared client setup; without one, an endpoint's TLS
@@ -99,24 +105,29 @@ public final class RedisConnection: RedisPipeline {
     }
 
     /// Reads the next whole reply into `batch`: from what the reader holds, else after feeding
-    /// it more bytes.
+    /// it more bytes (received ones first, a few KB at a time).
     private func nextReply() throws(RedisError) {
         while true {
             if try reader.next(into: &batch) { return }
-            let count: Int
-            do {
-                count = try channel.receive(into: &buffer)
-            } catch where !received && error.kind == .io {
-                throw refusal(error)
+            if unfed.isEmpty {
+                let count: Int
+                do {
+                    count = try channel.receive(into: &buffer)
+                } catch where !received && error.kind == .io {
+                    throw refusal(error)
+                }
+                if count == 0 {
+                    throw received ? RedisError(.io, "connection closed by the server") : refusal(nil)
+                }
+                if !received, !(channel is TLSChannel), count >= 2, buffer[0] == 0x15 || buffer[0] == 0x16, buffer[1] == 0x03 {
+                    throw RedisError(.tls, "the server at \(endpoint.description) answered in TLS: use rediss://")
+                }
+                received = true
+                unfed = 0..<count
             }
-            if count == 0 {
-                throw received ? RedisError(.io, "connection closed by the server") : refusal(nil)
-            }
-            if !received, !(channel is TLSChannel), count >= 2, buffer[0] == 0x15 || buffer[0] == 0x16, buffer[1] == 0x03 {
-                throw RedisError(.tls, "the server at \(endpoint.description) answered in TLS: use rediss://")
-            }
-            received = true
-            let fed = buffer.withUnsafeBytes { reader.feed(UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
+            let piece = unfed.prefix(Self.feedSize)
+            unfed = piece.upperBound..<unfed.upperBound
+            let fed = buffer.withUnsafeBytes { reader.feed(UnsafeRawBufferPointer(rebasing: $0[piece])) }
             if !fed { throw RedisError(.proto, FlatReplyReader.text(of: reader.reader)) }
         }
     }

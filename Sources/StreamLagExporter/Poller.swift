@@ -77,11 +77,20 @@ private struct Loop {
         fixedStreams = config.streams.map(Name.init)
     }
 
+    /// CPU time of the calling thread: what a poll costs the exporter, without waiting on Redis.
+    private static func threadCPUSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
     mutating func run(stopping: () -> Bool, sleep: (Double) -> Void) {
         let clock = ContinuousClock()
         while !stopping() {
             let started = clock.now
+            let cpuStarted = Self.threadCPUSeconds()
             let ok = pollOnce()
+            let pollCPU = Self.threadCPUSeconds() - cpuStarted
             let elapsed = clock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             status.pollDurations.observe(seconds)
@@ -91,6 +100,7 @@ private struct Loop {
             let published = clock.now - rendering
             logger.debug("published", metadata: [
                 "poll_ms": "\(Int(seconds * 1000))",
+                "poll_cpu_ms": "\(Int(pollCPU * 1000))",
                 "publish_ms": "\(published.components.seconds * 1000 + published.components.attoseconds / 1_000_000_000_000_000)",
             ])
             if stopping() { break }
