@@ -93,6 +93,107 @@ public struct ReplyBatch: Sendable {
     }
 }
 
+/// Reading by node index: what `ReplyView` offers, for loops that walk many nodes without a
+/// view (and its reference counting) per node. `i` is a node index of this batch.
+extension ReplyBatch {
+    @inlinable
+    public func kind(at i: Int) -> ReplyNode.Kind { storedNodes[i].kind }
+
+    /// The element count of an array, else 0.
+    @inlinable
+    public func elementCount(at i: Int) -> Int {
+        let n = storedNodes[i]
+        return n.kind == .array ? Int(n.count) : 0
+    }
+
+    /// The index of the node after `i`'s subtree: its next sibling.
+    @inlinable
+    public func end(of i: Int) -> Int {
+        let n = storedNodes[i]
+        return n.kind == .array ? Int(n.value) : i + 1
+    }
+
+    /// Where the bytes of a string, status or error lie in `bytes`, else nil.
+    @inlinable
+    public func byteRange(at i: Int) -> Range<Int>? {
+        let n = storedNodes[i]
+        switch n.kind {
+        case .string, .status, .error: return Int(n.value)..<Int(n.value) + Int(n.count)
+        default: return nil
+        }
+    }
+
+    /// An integer reply, or a bulk string holding a decimal integer (as `RedisReply.int`).
+    @inlinable
+    public func int(at i: Int) -> Int64? {
+        let n = storedNodes[i]
+        switch n.kind {
+        case .integer: return n.value
+        case .string: return Self.decimal(storedBytes, Int(n.value)..<Int(n.value) + Int(n.count))
+        default: return nil
+        }
+    }
+
+    /// `Int64(String(decoding: bytes[range], as: UTF8.self))`, with a fast path for plain decimals.
+    @inlinable
+    static func decimal(_ bytes: [UInt8], _ range: Range<Int>) -> Int64? {
+        var i = range.lowerBound
+        let negative = i < range.upperBound && bytes[i] == UInt8(ascii: "-")
+        if negative { i += 1 }
+        let length = range.upperBound - i
+        guard length > 0, length <= 18 else { return Int64(String(decoding: bytes[range], as: UTF8.self)) }
+        var value: Int64 = 0
+        while i < range.upperBound {
+            let d = bytes[i] &- UInt8(ascii: "0")
+            guard d < 10 else { return Int64(String(decoding: bytes[range], as: UTF8.self)) }
+            value = value &* 10 &+ Int64(d)
+            i += 1
+        }
+        return negative ? -value : value
+    }
+
+    /// Whether node `i` is a bulk string or status whose text is exactly `key` (ASCII): what
+    /// `text == key` says, without building a `String`.
+    @inlinable
+    public func isText(at i: Int, _ key: [UInt8]) -> Bool {
+        let n = storedNodes[i]
+        guard n.kind == .string || n.kind == .status, Int(n.count) == key.count else { return false }
+        var p = Int(n.value)
+        for byte in key {
+            guard storedBytes[p] == byte else { return false }
+            p += 1
+        }
+        return true
+    }
+
+    /// The bytes of a bulk string or status, else nil (a status is text: non-UTF-8 bytes in
+    /// it read as U+FFFD, as `RedisReply.bytes` says).
+    public func bytes(at i: Int) -> [UInt8]? {
+        let n = storedNodes[i]
+        switch n.kind {
+        case .string: return Array(storedBytes[Int(n.value)..<Int(n.value) + Int(n.count)])
+        case .status: return Array(String(decoding: storedBytes[Int(n.value)..<Int(n.value) + Int(n.count)], as: UTF8.self).utf8)
+        default: return nil
+        }
+    }
+
+    /// The text of a bulk string or status (lossy for non-UTF-8 bytes), else nil.
+    public func text(at i: Int) -> String? {
+        let n = storedNodes[i]
+        switch n.kind {
+        case .string, .status: return String(decoding: storedBytes[Int(n.value)..<Int(n.value) + Int(n.count)], as: UTF8.self)
+        default: return nil
+        }
+    }
+
+    /// The message of an error reply, else nil.
+    public func errorMessage(at i: Int) -> String? {
+        let n = storedNodes[i]
+        guard n.kind == .error else { return nil }
+        return String(decoding: storedBytes[Int(n.value)..<Int(n.value) + Int(n.count)], as: UTF8.self)
+    }
+}
+
 /// One reply (or element) in a `ReplyBatch`: the `RedisReply` accessors, read from the flat
 /// nodes. Copies bytes only when asked for an array or a `String`.
 public struct ReplyView: Sendable {
@@ -127,90 +228,34 @@ public struct ReplyView: Sendable {
 
     /// The element count of an array, else 0.
     @inlinable
-    public var count: Int {
-        let n = node
-        return n.kind == .array ? Int(n.count) : 0
-    }
-
-    /// The raw bytes of a string, status or error, shared with the batch (no copy).
-    @inlinable
-    var rawBytes: ArraySlice<UInt8> {
-        let n = node
-        let start = Int(n.value)
-        return batch.storedBytes[start..<start + Int(n.count)]
-    }
+    public var count: Int { batch.elementCount(at: index) }
 
     /// The message of an error reply, else nil.
-    public var errorMessage: String? {
-        guard node.kind == .error else { return nil }
-        return String(decoding: rawBytes, as: UTF8.self)
-    }
+    public var errorMessage: String? { batch.errorMessage(at: index) }
 
     /// The bytes of a bulk string or status, else nil (as `RedisReply.bytes`: a status is text,
     /// so non-UTF-8 bytes in it read as U+FFFD).
-    public var bytes: [UInt8]? {
-        switch node.kind {
-        case .string: return Array(rawBytes)
-        case .status: return Array(String(decoding: rawBytes, as: UTF8.self).utf8)
-        default: return nil
-        }
-    }
+    public var bytes: [UInt8]? { batch.bytes(at: index) }
 
-    /// `bytes` without a copy when it is a bulk string (the hot path).
-    @inlinable
+    /// `bytes` without a copy when it is a bulk string.
     public var byteSlice: ArraySlice<UInt8>? {
         switch node.kind {
-        case .string: return rawBytes
+        case .string: return batch.storedBytes[batch.byteRange(at: index)!]
         case .status: return bytes.map { $0[...] }
         default: return nil
         }
     }
 
     /// The text of a bulk string or status (lossy for non-UTF-8 bytes), else nil.
-    public var text: String? {
-        switch node.kind {
-        case .string, .status: return String(decoding: rawBytes, as: UTF8.self)
-        default: return nil
-        }
-    }
+    public var text: String? { batch.text(at: index) }
 
-    /// Whether this is a bulk string or status whose text is exactly `key` (ASCII): what
-    /// `text == key` says, without building a `String`.
+    /// Whether this is a bulk string or status whose text is exactly `key` (ASCII).
     @inlinable
-    public func isText(_ key: [UInt8]) -> Bool {
-        let n = node
-        guard n.kind == .string || n.kind == .status, Int(n.count) == key.count else { return false }
-        return rawBytes.elementsEqual(key)
-    }
+    public func isText(_ key: [UInt8]) -> Bool { batch.isText(at: index, key) }
 
     /// An integer reply, or a bulk string holding a decimal integer (as `RedisReply.int`).
     @inlinable
-    public var int: Int64? {
-        let n = node
-        switch n.kind {
-        case .integer: return n.value
-        case .string: return Self.decimal(rawBytes)
-        default: return nil
-        }
-    }
-
-    /// `Int64(String(decoding: digits, as: UTF8.self))`, with a fast path for plain decimals.
-    @inlinable
-    static func decimal(_ digits: ArraySlice<UInt8>) -> Int64? {
-        var i = digits.startIndex
-        let negative = i < digits.endIndex && digits[i] == UInt8(ascii: "-")
-        if negative { i += 1 }
-        let length = digits.endIndex - i
-        guard length > 0, length <= 18 else { return Int64(String(decoding: digits, as: UTF8.self)) }
-        var value: Int64 = 0
-        while i < digits.endIndex {
-            let d = digits[i] &- UInt8(ascii: "0")
-            guard d < 10 else { return Int64(String(decoding: digits, as: UTF8.self)) }
-            value = value &* 10 &+ Int64(d)
-            i += 1
-        }
-        return negative ? -value : value
-    }
+    public var int: Int64? { batch.int(at: index) }
 
     /// The elements of an array (none for anything else), in order.
     @inlinable
@@ -224,17 +269,14 @@ public struct ReplyView: Sendable {
 
     /// The index of the node after this one's subtree.
     @inlinable
-    var end: Int {
-        let n = node
-        return n.kind == .array ? Int(n.value) : index + 1
-    }
+    var end: Int { batch.end(of: index) }
 
     /// The same reply as a `RedisReply` tree (allocates: small paths and tests).
     public func materialize() -> RedisReply {
         switch node.kind {
-        case .string: return .string(Array(rawBytes))
-        case .status: return .status(String(decoding: rawBytes, as: UTF8.self))
-        case .error: return .error(String(decoding: rawBytes, as: UTF8.self))
+        case .string: return .string(bytes ?? [])
+        case .status: return .status(text ?? "")
+        case .error: return .error(errorMessage ?? "")
         case .integer: return .integer(node.value)
         case .null: return .null
         case .array: return .array(elements.map { $0.materialize() })

@@ -63,7 +63,8 @@ struct ReplyViewTests {
         "10000000000000000000-0", "1-\u{0661}",
     ])
     func streamIDs(text: String) {
-        #expect(StreamID(ascii: b(text)[...]) == StreamID(text), "\(text)")
+        #expect(StreamID(ascii: b(text), 0..<text.utf8.count) == StreamID(text), "\(text)")
+        #expect(StreamID(ascii: b("x" + text + "y"), 1..<1 + text.utf8.count) == StreamID(text), "\(text)")
         #expect(StreamID(bytes: b(text)) == StreamID(text), "\(text)")
     }
 

@@ -79,36 +79,48 @@ extension StreamInfo {
         try self.init(fullReply: ReplyView(reply))
     }
 
-    /// The same, read from the flat reply: key/value pairs walked in place, keys compared as
-    /// bytes (what the text comparison says for these ASCII keys), a repeated key's last value
-    /// used, as a dictionary of the pairs would.
+    /// The same, read from the flat reply: key/value pairs walked in place by node index, keys
+    /// compared as bytes (what the text comparison says for these ASCII keys), a repeated key's
+    /// last value used, as a dictionary of the pairs would.
     public init(fullReply reply: ReplyView) throws(ReplyError) {
-        if let message = reply.errorMessage { throw ReplyError.from(redisError: message) }
-        var lengthField, lastGeneratedField, entriesAddedField, entriesField, groupsField: ReplyView?
-        var pairs = try Self.pairs(reply, "XINFO STREAM")
-        while let key = pairs.next(), let value = pairs.next() {
-            if key.isText(Key.length) { lengthField = value }
-            else if key.isText(Key.lastGeneratedID) { lastGeneratedField = value }
-            else if key.isText(Key.entriesAdded) { entriesAddedField = value }
-            else if key.isText(Key.entries) { entriesField = value }
-            else if key.isText(Key.groups) { groupsField = value }
+        self = try Self.parse(reply.batch, reply.index)
+    }
+
+    private static func parse(_ r: ReplyBatch, _ at: Int) throws(ReplyError) -> StreamInfo {
+        if let message = r.errorMessage(at: at) { throw ReplyError.from(redisError: message) }
+        var lengthField, lastGeneratedField, entriesAddedField, entriesField, groupsField: Int?
+        var key = try firstKey(r, at, "XINFO STREAM")
+        for _ in 0..<r.elementCount(at: at) / 2 {
+            let value = r.end(of: key)
+            if r.isText(at: key, Key.length) { lengthField = value }
+            else if r.isText(at: key, Key.lastGeneratedID) { lastGeneratedField = value }
+            else if r.isText(at: key, Key.entriesAdded) { entriesAddedField = value }
+            else if r.isText(at: key, Key.entries) { entriesField = value }
+            else if r.isText(at: key, Key.groups) { groupsField = value }
+            key = r.end(of: value)
         }
-        guard let length = Checked.count(lengthField) else {
+        guard let length = Checked.count(r, lengthField) else {
             throw ReplyError(.malformed, "XINFO STREAM without a valid length")
         }
         var problems: [String] = []
-        self.length = length
-        lastGeneratedID = lastGeneratedField?.streamID
-        entriesAdded = Checked.optionalCount(entriesAddedField, "entries-added", &problems)
-        firstEntryID = entriesField?.first?.first?.streamID
+        let entriesAdded = Checked.optionalCount(r, entriesAddedField, "entries-added", &problems)
+        // The first entry's ID: entries[0][0].
+        var firstEntryID: StreamID?
+        if let entries = entriesField, r.elementCount(at: entries) > 0, r.elementCount(at: entries + 1) > 0 {
+            firstEntryID = r.streamID(at: entries + 2)
+        }
         var groups: [GroupInfo] = []
         if let groupsField {
-            guard groupsField.isArray else { throw ReplyError(.malformed, "groups is not an array") }
-            groups.reserveCapacity(groupsField.count)
-            for group in groupsField.elements { groups.append(try Self.group(group, &problems)) }
+            guard r.kind(at: groupsField) == .array else { throw ReplyError(.malformed, "groups is not an array") }
+            groups.reserveCapacity(r.elementCount(at: groupsField))
+            var group = groupsField + 1
+            for _ in 0..<r.elementCount(at: groupsField) {
+                groups.append(try Self.group(r, group, &problems))
+                group = r.end(of: group)
+            }
         }
-        self.groups = groups
-        self.problems = problems
+        return StreamInfo(length: length, lastGeneratedID: lastGeneratedField.flatMap(r.streamID(at:)),
+                          entriesAdded: entriesAdded, firstEntryID: firstEntryID, groups: groups, problems: problems)
     }
 
     /// The keys read from XINFO STREAM FULL, as bytes.
@@ -129,72 +141,80 @@ extension StreamInfo {
         static let activeTime = Array("active-time".utf8)
     }
 
-    /// The elements of a RESP2 flat key/value array, to be read two at a time.
-    private static func pairs(_ reply: ReplyView, _ what: String) throws(ReplyError) -> ReplyView.Elements {
-        guard reply.isArray, reply.count % 2 == 0 else {
+    /// The index of the first key of a RESP2 flat key/value array (pairs follow, each value
+    /// right after its key).
+    private static func firstKey(_ r: ReplyBatch, _ at: Int, _ what: String) throws(ReplyError) -> Int {
+        guard r.kind(at: at) == .array, r.elementCount(at: at) % 2 == 0 else {
             throw ReplyError(.malformed, "\(what) is not a key/value array")
         }
-        return reply.elements
+        return at + 1
     }
 
-    private static func group(_ reply: ReplyView, _ problems: inout [String]) throws(ReplyError) -> GroupInfo {
-        var nameField, ldiField, pelField, pendingField, consumersField, entriesReadField, lagField: ReplyView?
-        var pairs = try Self.pairs(reply, "group")
-        while let key = pairs.next(), let value = pairs.next() {
-            if key.isText(Key.name) { nameField = value }
-            else if key.isText(Key.lastDeliveredID) { ldiField = value }
-            else if key.isText(Key.pelCount) { pelField = value }
-            else if key.isText(Key.pending) { pendingField = value }
-            else if key.isText(Key.consumers) { consumersField = value }
-            else if key.isText(Key.entriesRead) { entriesReadField = value }
-            else if key.isText(Key.lag) { lagField = value }
+    private static func group(_ r: ReplyBatch, _ at: Int, _ problems: inout [String]) throws(ReplyError) -> GroupInfo {
+        var nameField, ldiField, pelField, pendingField, consumersField, entriesReadField, lagField: Int?
+        var key = try firstKey(r, at, "group")
+        for _ in 0..<r.elementCount(at: at) / 2 {
+            let value = r.end(of: key)
+            if r.isText(at: key, Key.name) { nameField = value }
+            else if r.isText(at: key, Key.lastDeliveredID) { ldiField = value }
+            else if r.isText(at: key, Key.pelCount) { pelField = value }
+            else if r.isText(at: key, Key.pending) { pendingField = value }
+            else if r.isText(at: key, Key.consumers) { consumersField = value }
+            else if r.isText(at: key, Key.entriesRead) { entriesReadField = value }
+            else if r.isText(at: key, Key.lag) { lagField = value }
+            key = r.end(of: value)
         }
-        guard let name = nameField?.bytes,
-              let ldi = ldiField?.streamID,
-              let pel = Checked.count(pelField)
+        guard let name = nameField.flatMap(r.bytes(at:)),
+              let ldi = ldiField.flatMap(r.streamID(at:)),
+              let pel = Checked.count(r, pelField)
         else { throw ReplyError(.malformed, "group without a name, last-delivered-id or valid pel-count") }
         var oldest: PendingEntry?
         // Each PEL entry: [id, consumer, delivery-time ms, delivery-count]; the PEL is ordered by ID.
-        if let first = pendingField?.first, first.isArray, first.count >= 4 {
-            var fields = first.elements
-            if let id = fields.next()?.streamID, fields.next() != nil, let timeField = fields.next(),
-               let countField = fields.next() {
-                if let time = Checked.epochMs(timeField), let count = Checked.count(countField) {
-                    oldest = PendingEntry(id: id, deliveryTimeMs: time, deliveryCount: count)
-                } else {
-                    problems.append("oldest pending entry: delivery time or count out of range")
-                }
+        if let pending = pendingField, r.elementCount(at: pending) > 0, r.elementCount(at: pending + 1) >= 4,
+           let id = r.streamID(at: pending + 2) {
+            let timeField = r.end(of: r.end(of: pending + 2))
+            if let time = Checked.epochMs(r, timeField), let count = Checked.count(r, r.end(of: timeField)) {
+                oldest = PendingEntry(id: id, deliveryTimeMs: time, deliveryCount: count)
+            } else {
+                problems.append("oldest pending entry: delivery time or count out of range")
             }
         }
         var consumers: [ConsumerInfo] = []
         if let consumersField {
-            guard consumersField.isArray else { throw ReplyError(.malformed, "consumers is not an array") }
-            consumers.reserveCapacity(consumersField.count)
-            for consumer in consumersField.elements { consumers.append(try Self.consumer(consumer, &problems)) }
+            guard r.kind(at: consumersField) == .array else { throw ReplyError(.malformed, "consumers is not an array") }
+            consumers.reserveCapacity(r.elementCount(at: consumersField))
+            var consumer = consumersField + 1
+            for _ in 0..<r.elementCount(at: consumersField) {
+                consumers.append(try Self.consumer(r, consumer, &problems))
+                consumer = r.end(of: consumer)
+            }
         }
         return GroupInfo(
             name: name, lastDeliveredID: ldi,
-            entriesRead: Checked.optionalCount(entriesReadField, "entries-read", &problems),
-            lag: Checked.optionalCount(lagField, "lag", &problems),
+            entriesRead: Checked.optionalCount(r, entriesReadField, "entries-read", &problems),
+            lag: Checked.optionalCount(r, lagField, "lag", &problems),
             pelCount: pel, oldestPending: oldest, consumers: consumers)
     }
 
-    private static func consumer(_ reply: ReplyView, _ problems: inout [String]) throws(ReplyError) -> ConsumerInfo {
-        var nameField, seenField, pelField, activeField: ReplyView?
-        var pairs = try Self.pairs(reply, "consumer")
-        while let key = pairs.next(), let value = pairs.next() {
-            if key.isText(Key.name) { nameField = value }
-            else if key.isText(Key.seenTime) { seenField = value }
-            else if key.isText(Key.pelCount) { pelField = value }
-            else if key.isText(Key.activeTime) { activeField = value }
+    private static func consumer(_ r: ReplyBatch, _ at: Int, _ problems: inout [String]) throws(ReplyError) -> ConsumerInfo {
+        var nameField, seenField, pelField, activeField: Int?
+        var key = try firstKey(r, at, "consumer")
+        for _ in 0..<r.elementCount(at: at) / 2 {
+            let value = r.end(of: key)
+            if r.isText(at: key, Key.name) { nameField = value }
+            else if r.isText(at: key, Key.seenTime) { seenField = value }
+            else if r.isText(at: key, Key.pelCount) { pelField = value }
+            else if r.isText(at: key, Key.activeTime) { activeField = value }
+            key = r.end(of: value)
         }
-        guard let name = nameField?.bytes, seenField?.int != nil, let pel = Checked.count(pelField)
+        guard let name = nameField.flatMap(r.bytes(at:)), seenField.flatMap(r.int(at:)) != nil,
+              let pel = Checked.count(r, pelField)
         else { throw ReplyError(.malformed, "consumer without a name, seen-time or valid pel-count") }
-        let seen = Checked.epochMs(seenField)
+        let seen = Checked.epochMs(r, seenField)
         if seen == nil { problems.append("consumer seen-time out of range") }
         // 7.2+ says -1 for a consumer that never read successfully: not a problem, just unknown.
         var active: Int64?
-        if let raw = activeField?.int, raw != -1 {
+        if let raw = activeField.flatMap(r.int(at:)), raw != -1 {
             active = Checked.epochMs(raw)
             if active == nil { problems.append("consumer active-time out of range") }
         }
@@ -224,15 +244,15 @@ enum Checked {
     /// The last millisecond of year 9999: later "times" are not clocks.
     static let maxEpochMs: Int64 = 253_402_300_799_999
 
-    /// A non-negative count (length, PEL size, lag).
-    static func count(_ reply: ReplyView?) -> Int? {
-        guard let value = reply?.int, value >= 0 else { return nil }
+    /// A non-negative count (length, PEL size, lag) at node `i`, when there is one.
+    static func count(_ r: ReplyBatch, _ i: Int?) -> Int? {
+        guard let i, let value = r.int(at: i), value >= 0 else { return nil }
         return Int(value)
     }
 
     /// An optional count: absent or null is nil silently; present but negative is nil and noted.
-    static func optionalCount(_ reply: ReplyView?, _ what: String, _ problems: inout [String]) -> Int? {
-        guard let value = reply?.int else { return nil }
+    static func optionalCount(_ r: ReplyBatch, _ i: Int?, _ what: String, _ problems: inout [String]) -> Int? {
+        guard let i, let value = r.int(at: i) else { return nil }
         guard value >= 0 else {
             problems.append("\(what) out of range")
             return nil
@@ -241,8 +261,9 @@ enum Checked {
     }
 
     /// Epoch milliseconds between 1970 and the end of year 9999.
-    static func epochMs(_ reply: ReplyView?) -> Int64? {
-        reply?.int.flatMap(epochMs)
+    static func epochMs(_ r: ReplyBatch, _ i: Int?) -> Int64? {
+        guard let i, let value = r.int(at: i) else { return nil }
+        return epochMs(value)
     }
 
     static func epochMs(_ value: Int64) -> Int64? {
@@ -277,13 +298,17 @@ public func entryRange(of reply: ReplyView) throws(ReplyError) -> EntryRange {
 }
 
 private func forEachEntryID(of reply: ReplyView, _ body: (StreamID) -> Void) throws(ReplyError) {
-    if let message = reply.errorMessage { throw ReplyError.from(redisError: message) }
-    guard reply.isArray else { throw ReplyError(.malformed, "range reply is not an array") }
-    for entry in reply.elements {
-        guard entry.isArray, let id = entry.first?.streamID else {
+    let r = reply.batch
+    if let message = r.errorMessage(at: reply.index) { throw ReplyError.from(redisError: message) }
+    guard r.kind(at: reply.index) == .array else { throw ReplyError(.malformed, "range reply is not an array") }
+    var entry = reply.index + 1
+    for _ in 0..<r.elementCount(at: reply.index) {
+        // [id, [field, value, ...]]: only the ID is read.
+        guard r.elementCount(at: entry) > 0, let id = r.streamID(at: entry + 1) else {
             throw ReplyError(.malformed, "range entry without an ID")
         }
         body(id)
+        entry = r.end(of: entry)
     }
 }
 
@@ -305,7 +330,13 @@ public func redisTimeMs(of reply: ReplyView) throws(ReplyError) -> Int64 {
     return s * 1000 + us / 1000
 }
 
-extension ReplyView {
-    /// A bulk string (or status) holding a stream ID, else nil.
-    var streamID: StreamID? { byteSlice.flatMap(StreamID.init(ascii:)) }
+extension ReplyBatch {
+    /// The stream ID a bulk string (or status) at node `i` holds, else nil.
+    func streamID(at i: Int) -> StreamID? {
+        switch kind(at: i) {
+        case .string: return StreamID(ascii: bytes, byteRange(at: i)!)
+        case .status: return self.bytes(at: i).flatMap(StreamID.init(bytes:))
+        default: return nil
+        }
+    }
 }
