@@ -38,11 +38,14 @@ extension Collector {
         stream.lastEntryID = lastEntryID
         stream.lastEntryAgeSeconds = lastEntryID.flatMap { Self.age(of: $0, nowMs: nowMs) }
 
-        let byName = Dictionary(info.groups.map { (Name($0.name), $0) }, uniquingKeysWith: { a, _ in a })
+        // A stream has a group or two: looked up by a linear search then (the first of a name,
+        // as the dictionary kept), by a dictionary past a few.
+        let byName = info.groups.count > 8
+            ? Dictionary(info.groups.map { (Name($0.name), $0) }, uniquingKeysWith: { a, _ in a }) : nil
         let wanted = settings.groups.map { $0.map(Name.init) } ?? info.groups.map { Name($0.name) }
         var work: [LagWork] = []
-        for groupName in Self.uniqueDisplay(Set(wanted).sorted(), &stats) {
-            guard let g = byName[groupName] else {
+        for groupName in Self.uniqueDisplay(wanted.count < 2 ? wanted : Set(wanted).sorted(), &stats) {
+            guard let g = byName.map({ $0[groupName] }) ?? info.groups.first(where: { $0.name == groupName.bytes }) else {
                 stats.skip(.noSuchGroup, "stream \(name.display): group \(groupName.display) does not exist")
                 stream.groups.append(GroupState(name: groupName, exists: false))
                 continue
@@ -56,9 +59,12 @@ extension Collector {
                 group.oldestPendingDeliveries = group.oldestPendingIdleSeconds == nil ? nil : oldest.deliveryCount
             }
             group.consumerCount = g.consumers.count
-            let consumerNames = Set(Self.uniqueDisplay(g.consumers.map { Name($0.name) }.sorted(), &stats))
+            let allNames = g.consumers.map { Name($0.name) }.sorted()
+            let kept = Self.uniqueDisplay(allNames, &stats)
+            // Only when a name was dropped does each consumer need checking.
+            let consumerNames = kept.count == allNames.count ? nil : Set(kept)
             group.consumers = g.consumers
-                .filter { consumerNames.contains(Name($0.name)) }
+                .filter { consumerNames?.contains(Name($0.name)) ?? true }
                 .map { c in
                     ConsumerState(
                         name: Name(c.name), pending: c.pelCount,

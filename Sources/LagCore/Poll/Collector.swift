@@ -178,6 +178,7 @@ public final class Collector {
     /// Drops names whose display form (non-UTF-8 bytes as U+FFFD) repeats an earlier one: two
     /// series or JSON keys with the same labels would break a scrape. Counted as `duplicate_name`.
     static func uniqueDisplay(_ names: [Name], _ stats: inout PollStats) -> [Name] {
+        if names.count < 2 { return names }
         var seen = Set<String>()
         return names.filter { name in
             if seen.insert(name.display).inserted { return true }
