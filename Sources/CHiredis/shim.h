@@ -18,10 +18,11 @@
 #include <stdio.h>
 #include <time.h>
 
-/* The socket and TLS half of a Redis connection. hiredis 0.14 stays the codec
-   (redisFormatCommandArgv, redisReader); these helpers only open sockets and TLS sessions, so
-   that one connection type drives plain TCP, unix sockets and TLS alike. Every function returns
-   0 (or a descriptor) on success and writes a secret-free message into `err` on failure. */
+/* The socket and TLS half of a Redis connection. hiredis 0.14 stays the reply decoder
+   (redisReader, with the flat object functions of RedisClient); these helpers only open
+   sockets and TLS sessions, so that one connection type drives plain TCP, unix sockets and TLS
+   alike. Every function returns 0 (or a descriptor) on success and writes a secret-free
+   message into `err` on failure. */
 
 enum { SLX_OK = 0, SLX_FAILED = -1, SLX_TIMEOUT = -2 };
 

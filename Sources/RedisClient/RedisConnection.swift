@@ -2,12 +2,14 @@ internal import CHiredis
 import Foundation
 public import RedisProtocol
 
-/// A blocking Redis connection over a socket or a TLS session: commands encoded by hiredis'
-/// formatter, pipelined in one write, replies decoded by hiredis' reader into `RedisReply` and
-/// freed at once. Not thread-safe: one owner thread.
+/// A blocking Redis connection over a socket or a TLS session: commands encoded in RESP,
+/// pipelined in one write, replies parsed by hiredis' reader into flat `ReplyBatch`es, one
+/// reply at a time (`RedisReply` trees only where asked for). Not thread-safe: one owner thread.
 public final class RedisConnection: RedisPipeline {
     private let channel: ByteChannel
-    private let reader: UnsafeMutablePointer<redisReader>
+    private let reader: FlatReplyReader
+    /// The storage each reply is moved into; reused while no view holds it.
+    private var batch = ReplyBatch()
     /// Set after an I/O or protocol error: the reply stream is out of step after one.
     public private(set) var isBroken = false
     public let endpoint: RedisEndpoint
@@ -15,6 +17,12 @@ public final class RedisConnection: RedisPipeline {
     /// Nothing has been received yet: a refusal at this point may be a TLS/plain mismatch.
     private var received = false
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// The part of `buffer` received but not yet fed to the reader.
+    private var unfed = 0..<0
+    /// Bytes fed to the reader at a time. hiredis 0.14 moves what it holds unread to the front
+    /// of its buffer after every reply once 1 KB of it is consumed: fed 64 KB at once, that is
+    /// a memmove of tens of KB per reply.
+    private static let feedSize = 4096
 
     /// Connects (over TLS for a `tls` endpoint), sets the I/O timeout, authenticates and
     /// selects the database. `tls` is the shared client setup; without one, an endpoint's TLS
@@ -23,12 +31,10 @@ public final class RedisConnection: RedisPipeline {
         self.endpoint = endpoint
         self.timeoutSeconds = timeoutSeconds
         channel = try Self.open(endpoint, timeoutSeconds: timeoutSeconds, tls: tls)
-        guard let reader = redisReaderCreate() else { throw RedisError(.connect, "cannot allocate a reply reader") }
+        guard let reader = FlatReplyReader() else { throw RedisError(.connect, "cannot allocate a reply reader") }
         self.reader = reader
         try handshake()
     }
-
-    deinit { redisReaderFree(reader) }
 
     /// The socket, with a TLS session over it for a `tls` endpoint.
     private static func open(_ endpoint: RedisEndpoint, timeoutSeconds: Double, tls: RedisTLS?) throws(RedisError) -> ByteChannel {
@@ -71,13 +77,22 @@ public final class RedisConnection: RedisPipeline {
     /// Sends every command in one write and reads one reply per command, in order.
     /// Throws only for connection-level failures; a failing command yields `.error`.
     public func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        try pipeline(commands) { _, reply in replies.append(reply.materialize()) }
+        return replies
+    }
+
+    /// Sends every command in one write and hands each reply to `body` as soon as it is whole,
+    /// in order, as a flat view; only one reply is held at a time.
+    public func pipeline(_ commands: [[[UInt8]]], each body: (Int, ReplyView) -> Void) throws {
         guard !isBroken else { throw RedisError(.io, "connection is broken") }
         do {
             try channel.send(Self.encode(commands))
-            var replies: [RedisReply] = []
-            replies.reserveCapacity(commands.count)
-            for _ in commands { replies.append(try nextReply()) }
-            return replies
+            for index in commands.indices {
+                try nextReply()
+                body(index, batch.root)
+            }
         } catch {
             isBroken = true
             throw error
@@ -89,34 +104,31 @@ public final class RedisConnection: RedisPipeline {
         try pipeline([args.map { Array($0.utf8) }])[0]
     }
 
-    /// The next whole reply: from what the reader holds, else after feeding it more bytes.
-    private func nextReply() throws(RedisError) -> RedisReply {
+    /// Reads the next whole reply into `batch`: from what the reader holds, else after feeding
+    /// it more bytes (received ones first, a few KB at a time).
+    private func nextReply() throws(RedisError) {
         while true {
-            var raw: UnsafeMutableRawPointer?
-            if redisReaderGetReply(reader, &raw) != REDIS_OK {
-                throw RedisError(.proto, Self.text(of: reader))
+            if try reader.next(into: &batch) { return }
+            if unfed.isEmpty {
+                let count: Int
+                do {
+                    count = try channel.receive(into: &buffer)
+                } catch where !received && error.kind == .io {
+                    throw refusal(error)
+                }
+                if count == 0 {
+                    throw received ? RedisError(.io, "connection closed by the server") : refusal(nil)
+                }
+                if !received, !(channel is TLSChannel), count >= 2, buffer[0] == 0x15 || buffer[0] == 0x16, buffer[1] == 0x03 {
+                    throw RedisError(.tls, "the server at \(endpoint.description) answered in TLS: use rediss://")
+                }
+                received = true
+                unfed = 0..<count
             }
-            if let raw {
-                defer { freeReplyObject(raw) }
-                return Self.decode(raw.assumingMemoryBound(to: redisReply.self))
-            }
-            let count: Int
-            do {
-                count = try channel.receive(into: &buffer)
-            } catch where !received && error.kind == .io {
-                throw refusal(error)
-            }
-            if count == 0 {
-                throw received ? RedisError(.io, "connection closed by the server") : refusal(nil)
-            }
-            if !received, !(channel is TLSChannel), count >= 2, buffer[0] == 0x15 || buffer[0] == 0x16, buffer[1] == 0x03 {
-                throw RedisError(.tls, "the server at \(endpoint.description) answered in TLS: use rediss://")
-            }
-            received = true
-            let fed = buffer.withUnsafeBytes { bytes in
-                redisReaderFeed(reader, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), count)
-            }
-            if fed != REDIS_OK { throw RedisError(.proto, Self.text(of: reader)) }
+            let piece = unfed.prefix(Self.feedSize)
+            unfed = piece.upperBound..<unfed.upperBound
+            let fed = buffer.withUnsafeBytes { reader.feed(UnsafeRawBufferPointer(rebasing: $0[piece])) }
+            if !fed { throw RedisError(.proto, FlatReplyReader.text(of: reader.reader)) }
         }
     }
 
@@ -129,21 +141,42 @@ public final class RedisConnection: RedisPipeline {
         return error ?? RedisError(.io, "connection closed by the server before its first answer")
     }
 
-    /// The RESP encoding of every command, one buffer for one write.
-    private static func encode(_ commands: [[[UInt8]]]) throws(RedisError) -> [UInt8] {
-        var out: [UInt8] = []
+    /// The RESP encoding of every command, one buffer for one write: what hiredis'
+    /// `redisFormatCommandArgv` writes (`*argc`, then `$len` and the bytes of each argument).
+    static func encode(_ commands: [[[UInt8]]]) -> [UInt8] {
+        var size = 0
         for args in commands {
-            var formatted: UnsafeMutablePointer<CChar>?
-            let length: Int32 = args.withContiguousPointers { argv, lengths in
-                redisFormatCommandArgv(&formatted, Int32(args.count), argv, lengths)
+            size += 16
+            for arg in args { size += arg.count + 24 }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(size)
+        for args in commands {
+            out.append(UInt8(ascii: "*"))
+            appendDecimal(args.count, to: &out)
+            for arg in args {
+                out.append(UInt8(ascii: "$"))
+                appendDecimal(arg.count, to: &out)
+                out.append(contentsOf: arg)
+                out.append(13)
+                out.append(10)
             }
-            guard length >= 0, let formatted else { throw RedisError(.proto, "cannot encode a command") }
-            formatted.withMemoryRebound(to: UInt8.self, capacity: Int(length)) {
-                out.append(contentsOf: UnsafeBufferPointer(start: $0, count: Int(length)))
-            }
-            redisFreeCommand(formatted)
         }
         return out
+    }
+
+    /// A count's digits then CRLF.
+    private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        var divisor = 1
+        while divisor <= value / 10 { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
+        out.append(13)
+        out.append(10)
     }
 
     /// Whether a plain-text Redis answers `PING` at host:port (to explain a failed handshake).
@@ -155,68 +188,6 @@ public final class RedisConnection: RedisPipeline {
         var answer = [UInt8](repeating: 0, count: 64)
         let count = (try? socket.receive(into: &answer)) ?? 0
         return count > 0 && (answer[0] == UInt8(ascii: "+") || answer[0] == UInt8(ascii: "-"))
-    }
-
-    private static func text(of reader: UnsafeMutablePointer<redisReader>) -> String {
-        let message = withUnsafeBytes(of: reader.pointee.errstr) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
-        return message.isEmpty ? "unreadable reply" : message
-    }
-
-    private static func decode(_ r: UnsafeMutablePointer<redisReply>) -> RedisReply {
-        let reply = r.pointee
-        switch reply.type {
-        case REDIS_REPLY_STRING:
-            return .string(bytes(reply.str, reply.len))
-        case REDIS_REPLY_STATUS:
-            return .status(String(decoding: bytes(reply.str, reply.len), as: UTF8.self))
-        case REDIS_REPLY_ERROR:
-            return .error(String(decoding: bytes(reply.str, reply.len), as: UTF8.self))
-        case REDIS_REPLY_INTEGER:
-            return .integer(reply.integer)
-        case REDIS_REPLY_ARRAY:
-            var items: [RedisReply] = []
-            items.reserveCapacity(reply.elements)
-            for i in 0..<reply.elements {
-                if let child = reply.element[i] { items.append(decode(child)) } else { items.append(.null) }
-            }
-            return .array(items)
-        default:
-            return .null
-        }
-    }
-
-    private static func bytes(_ pointer: UnsafeMutablePointer<CChar>?, _ count: Int) -> [UInt8] {
-        guard let pointer, count > 0 else { return [] }
-        return pointer.withMemoryRebound(to: UInt8.self, capacity: count) {
-            Array(UnsafeBufferPointer(start: $0, count: count))
-        }
-    }
-}
-
-private extension Array where Element == [UInt8] {
-    /// argv/argvlen for hiredis' formatter: pointers into one contiguous copy of the arguments.
-    func withContiguousPointers<R>(_ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R {
-        var blob: [UInt8] = []
-        blob.reserveCapacity(reduce(1) { $0 + $1.count })
-        var offsets: [Int] = []
-        var lengths: [Int] = []
-        for arg in self {
-            offsets.append(blob.count)
-            lengths.append(arg.count)
-            blob.append(contentsOf: arg)
-        }
-        blob.append(0)
-        return blob.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                let base = chars.baseAddress!
-                var argv: [UnsafePointer<CChar>?] = offsets.map { UnsafePointer(base + $0) }
-                return argv.withUnsafeMutableBufferPointer { argvBuffer in
-                    lengths.withUnsafeBufferPointer { body(argvBuffer.baseAddress!, $0.baseAddress!) }
-                }
-            }
-        }
     }
 }
 

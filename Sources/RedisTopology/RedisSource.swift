@@ -152,4 +152,19 @@ final class RoleCheckedPipeline: RedisPipeline {
         try RedisSource.requireMaster(replies[0], at: address)
         return Array(replies.dropFirst())
     }
+
+    func pipeline(_ commands: [[[UInt8]]], each body: (Int, ReplyView) -> Void) throws {
+        guard !checked else { return try connection.pipeline(commands, each: body) }
+        checked = true
+        // ROLE's reply comes first: the poll sees no other reply unless the server is the master.
+        var refusal: RedisError?
+        try connection.pipeline([[Array("ROLE".utf8)]] + commands) { index, reply in
+            if index == 0 {
+                do throws(RedisError) { try RedisSource.requireMaster(reply.materialize(), at: address) } catch { refusal = error }
+            } else if refusal == nil {
+                body(index - 1, reply)
+            }
+        }
+        if let refusal { throw refusal }
+    }
 }

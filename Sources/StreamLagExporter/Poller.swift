@@ -78,6 +78,13 @@ private struct Loop {
         fixedStreams = config.streams.map(Name.init)
     }
 
+    /// CPU time of the calling thread: what a poll costs the exporter, without waiting on Redis.
+    private static func threadCPUSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
     /// Polls, publishes, and waits for the rest of the interval. A cycle (poll and publish) that
     /// takes longer than the interval is an overrun: counted, and the next poll starts at once
     /// (polls never overlap or queue up).
@@ -86,7 +93,9 @@ private struct Loop {
         var lastPublish = 0.0
         while !stopping() {
             let started = clock.now
+            let cpuStarted = Self.threadCPUSeconds()
             let ok = pollOnce()
+            let pollCPU = Self.threadCPUSeconds() - cpuStarted
             let seconds = Self.seconds(clock.now - started)
             status.pollDurations.observe(seconds)
             status.firstPollDone = true
@@ -100,7 +109,8 @@ private struct Loop {
             lastPublish = Self.seconds(clock.now - rendering)
             let cycle = seconds + lastPublish
             logger.debug("published", metadata: [
-                "poll_ms": "\(Int(seconds * 1000))", "publish_ms": "\(Int(lastPublish * 1000))",
+                "poll_ms": "\(Int(seconds * 1000))", "poll_cpu_ms": "\(Int(pollCPU * 1000))",
+                "publish_ms": "\(Int(lastPublish * 1000))",
             ])
             if ok && cycle > config.pollInterval { status.pollOverruns += 1 }
             if stopping() { break }

@@ -38,11 +38,14 @@ extension Collector {
         stream.lastEntryID = lastEntryID
         stream.lastEntryAgeSeconds = lastEntryID.flatMap { Self.age(of: $0, nowMs: nowMs) }
 
-        let byName = Dictionary(info.groups.map { (Name($0.name), $0) }, uniquingKeysWith: { a, _ in a })
+        // A stream has a group or two: looked up by a linear search then (the first of a name,
+        // as the dictionary kept), by a dictionary past a few.
+        let byName = info.groups.count > 8
+            ? Dictionary(info.groups.map { (Name($0.name), $0) }, uniquingKeysWith: { a, _ in a }) : nil
         let wanted = settings.groups.map { $0.map(Name.init) } ?? info.groups.map { Name($0.name) }
         var work: [LagWork] = []
-        for groupName in Self.uniqueDisplay(Set(wanted).sorted(), &stats) {
-            guard let g = byName[groupName] else {
+        for groupName in Self.uniqueDisplay(wanted.count < 2 ? wanted : Set(wanted).sorted(), &stats) {
+            guard let g = byName.map({ $0[groupName] }) ?? info.groups.first(where: { $0.name == groupName.bytes }) else {
                 stats.skip(.noSuchGroup, "stream \(name.display): group \(groupName.display) does not exist")
                 stream.groups.append(GroupState(name: groupName, exists: false))
                 continue
@@ -56,9 +59,12 @@ extension Collector {
                 group.oldestPendingDeliveries = group.oldestPendingIdleSeconds == nil ? nil : oldest.deliveryCount
             }
             group.consumerCount = g.consumers.count
-            let consumerNames = Set(Self.uniqueDisplay(g.consumers.map { Name($0.name) }.sorted(), &stats))
+            let allNames = g.consumers.map { Name($0.name) }.sorted()
+            let kept = Self.uniqueDisplay(allNames, &stats)
+            // Only when a name was dropped does each consumer need checking.
+            let consumerNames = kept.count == allNames.count ? nil : Set(kept)
             group.consumers = g.consumers
-                .filter { consumerNames.contains(Name($0.name)) }
+                .filter { consumerNames?.contains(Name($0.name)) ?? true }
                 .map { c in
                     ConsumerState(
                         name: Name(c.name), pending: c.pelCount,
@@ -134,19 +140,20 @@ extension Collector {
                 }
             }
             if reads.isEmpty { break }
-            let replies = try send(reads.map { Commands.range(work[$0.index].key, from: $0.from, count: $0.size) },
-                                   via: redis, &stats)
-            for (read, reply) in zip(reads, replies) {
+            let commands = reads.map { Commands.range(work[$0.index].key, from: $0.from, count: $0.size) }
+            count(commands, &stats)
+            try redis.pipeline(commands) { index, reply in
+                let read = reads[index]
                 advance(&work[read.index], pageSize: read.size, reply: reply, &stats)
             }
         }
     }
 
     /// Moves one group on by one range reply.
-    private func advance(_ item: inout LagWork, pageSize: Int, reply: RedisReply, _ stats: inout PollStats) {
-        let ids: [StreamID]
-        do {
-            ids = try entryIDs(of: reply)
+    private func advance(_ item: inout LagWork, pageSize: Int, reply: ReplyView, _ stats: inout PollStats) {
+        let ids: EntryRange
+        do throws(ReplyError) {
+            ids = try entryRange(of: reply)
         } catch {
             // The stream changed type or vanished between round trips: stop here.
             stats.skip(error.kind, "stream \(Name(item.key).display): \(error.description)")
@@ -176,9 +183,9 @@ extension Collector {
         }
     }
 
-    func send(_ commands: [[[UInt8]]], via redis: some RedisPipeline, _ stats: inout PollStats) throws -> [RedisReply] {
+    /// Counts a round trip of `commands`.
+    func count(_ commands: [[[UInt8]]], _ stats: inout PollStats) {
         stats.roundTrips += 1
         stats.commands += commands.count
-        return try redis.pipeline(commands)
     }
 }

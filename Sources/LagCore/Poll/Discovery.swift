@@ -29,21 +29,22 @@ public enum Discovery {
         }
         while !cursors.isEmpty {
             let active = cursors.sorted { $0.key < $1.key }
-            let replies = try redis.pipeline(active.map { Commands.scan(cursor: $0.value, pattern: $0.key, count: scanCount) })
-            roundTrips += 1
-            for (n, (pattern, _)) in active.enumerated() {
+            var refusal: ReplyError?
+            try redis.pipeline(active.map { Commands.scan(cursor: $0.value, pattern: $0.key, count: scanCount) }) { n, reply in
+                guard refusal == nil else { return }
+                let pattern = active[n].key
                 // A user who may not SCAN would otherwise see no stream at all: that is an
                 // error of the poll (`noperm`), not an empty transport.
-                if let message = replies[n].errorMessage, message.hasPrefix("NOPERM") {
-                    throw ReplyError(.noPermission, "SCAN: \(message)")
+                if let message = reply.errorMessage, message.hasPrefix("NOPERM") {
+                    refusal = ReplyError(.noPermission, "SCAN: \(message)")
+                    return
                 }
-                guard let parts = replies[n].array, parts.count == 2,
-                      let next = parts[0].text, let keys = parts[1].array
-                else {
+                var parts = reply.elements
+                guard reply.count == 2, let next = parts.next()?.text, let keys = parts.next(), keys.isArray else {
                     cursors[pattern] = nil  // an error reply (e.g. TYPE unsupported): stop this pattern
-                    continue
+                    return
                 }
-                for key in keys {
+                for key in keys.elements {
                     guard let bytes = key.bytes else { continue }
                     let name = Name(bytes)
                     if !fixed.contains(name) { found.insert(name) }
@@ -51,6 +52,8 @@ public enum Discovery {
                 if found.count >= 2 * max(keep, 1) { trim() }
                 cursors[pattern] = next == "0" ? nil : next
             }
+            roundTrips += 1
+            if let refusal { throw refusal }
         }
         trim()
         let kept = found.sorted()

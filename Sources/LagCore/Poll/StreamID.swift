@@ -24,7 +24,35 @@ public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     public init?(bytes: [UInt8]) {
-        self.init(String(decoding: bytes, as: UTF8.self))
+        self.init(ascii: bytes, bytes.indices)
+    }
+
+    /// Parses `ms-seq` or `ms` from `bytes[range]`: plain digits directly, anything else (a
+    /// sign, more than 19 digits, non-ASCII) as the text would be parsed, so both always agree.
+    public init?(ascii bytes: [UInt8], _ range: Range<Int>) {
+        var ms: UInt64 = 0
+        var seq: UInt64 = 0
+        var digits = 0
+        var inSeq = false
+        for i in range {
+            let byte = bytes[i]
+            let d = byte &- UInt8(ascii: "0")
+            if d < 10, digits < 19 {
+                if inSeq { seq = seq &* 10 &+ UInt64(d) } else { ms = ms &* 10 &+ UInt64(d) }
+                digits += 1
+            } else if byte == UInt8(ascii: "-"), !inSeq, digits > 0 {
+                inSeq = true
+                digits = 0
+            } else {
+                self.init(String(decoding: bytes[range], as: UTF8.self))
+                return
+            }
+        }
+        guard digits > 0 else {
+            self.init(String(decoding: bytes[range], as: UTF8.self))
+            return
+        }
+        self.init(ms: ms, seq: seq)
     }
 
     public var description: String { "\(ms)-\(seq)" }
