@@ -1,3 +1,4 @@
+import CMalloc
 import Flags
 import Dispatch
 import Foundation
@@ -36,6 +37,11 @@ do {
 if redisTLS?.options.insecureSkipVerify == true {
     logger.warning("--redis.tls.insecure-skip-verify: the Redis server's certificate is not verified; anyone on the path can read and change what the exporter sees")
 }
+
+// Bodies and reply buffers of a megabyte or more come from mmap and go back to the system the
+// moment they are freed (glibc would otherwise raise this threshold as large blocks are freed,
+// and serve the next 15 MB body from a heap it keeps).
+_ = mallopt(M_MMAP_THRESHOLD, 1 << 20)
 
 // hiredis does not suppress SIGPIPE; a closed socket must be an error, not death.
 signal(SIGPIPE, SIG_IGN)
