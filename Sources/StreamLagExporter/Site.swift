@@ -41,11 +41,14 @@ private final class Published: Sendable {
     let status: ExporterStatus
     let metrics: MetricsBodies
     let json: JSONBodies?
+    /// What the snapshot says about health, worked out once (the clock's part is per request).
+    let healthFindings: HealthFindings?
 
     init(snapshot: Snapshot?, status: ExporterStatus, build: BuildInfo, previous: Published?,
-         wanted: Set<BodyDemand.Body> = []) {
+         thresholds: Thresholds, wanted: Set<BodyDemand.Body> = []) {
         self.snapshot = snapshot
         self.status = status
+        healthFindings = snapshot.map { HealthFindings(snapshot: $0, thresholds: thresholds) }
         var variants: [MetricsBodies.Variant] = []
         var endpoints: [(JSONBodies.Endpoint, stale: Bool)] = []
         for body in wanted {
@@ -116,7 +119,8 @@ final class Site: HTTPHandler {
         self.config = config
         self.build = build
         gate = Mutex(Gate(credentials))
-        current = Mutex(Published(snapshot: nil, status: ExporterStatus(), build: build, previous: nil))
+        current = Mutex(Published(snapshot: nil, status: ExporterStatus(), build: build, previous: nil,
+                                  thresholds: config.thresholds))
         demand = BodyDemand(window: max(60, 3 * config.pollInterval))
         index = PreparedResponse(text: IndexPage.html(version: build.version, telemetryPath: config.telemetryPath),
                                  contentType: "text/html; charset=utf-8")
@@ -138,7 +142,7 @@ final class Site: HTTPHandler {
     func publish(snapshot: Snapshot?, status: ExporterStatus) {
         let previous = current.withLock { $0 }
         let next = Published(snapshot: snapshot, status: status, build: build, previous: previous,
-                             wanted: demand.wanted(at: Date().timeIntervalSince1970))
+                             thresholds: config.thresholds, wanted: demand.wanted(at: Date().timeIntervalSince1970))
         current.withLock { $0 = next }
     }
 
@@ -196,7 +200,7 @@ final class Site: HTTPHandler {
             // Rendered per request: its age and staleness depend on the clock, and it is small.
             let report = HealthReport(snapshot: published.snapshot, status: published.status,
                                       thresholds: config.thresholds, freshness: freshness,
-                                      now: Date().timeIntervalSince1970)
+                                      now: now, findings: published.healthFindings)
             return HTTPReply(status: report.httpStatus,
                              response: PreparedResponse(text: report.json, contentType: JSONRenderer.contentType))
         case .liveness:

@@ -13,8 +13,10 @@ public struct HealthReport: Sendable {
     /// Most reasons listed; past it one line says how many more there are.
     static let maxReasons = 20
 
+    /// `findings` are the snapshot's own (made once per publication); without them they are
+    /// worked out here.
     public init(snapshot: Snapshot?, status exporter: ExporterStatus, thresholds: Thresholds,
-                freshness: Freshness, now: Double) {
+                freshness: Freshness, now: Double, findings: HealthFindings? = nil) {
         self.thresholds = thresholds
         redisConnected = exporter.redisUp
         var worst = Status.healthy
@@ -26,42 +28,25 @@ public struct HealthReport: Sendable {
         if !exporter.redisUp {
             add(.unhealthy, "redis is not connected" + (exporter.lastError.map { ": \($0)" } ?? ""))
         }
+        var total = 0
         if let snapshot {
-            maxLag = snapshot.maxLag
-            totalLag = snapshot.totalLag
+            let findings = findings ?? HealthFindings(snapshot: snapshot, thresholds: thresholds)
+            maxLag = findings.maxLag
+            totalLag = findings.totalLag
             collectedAt = snapshot.collectedAt
             snapshotAgeSeconds = freshness.age(of: snapshot, now: now)
             if freshness.isTooOld(snapshot, now: now) {
                 add(.unhealthy, freshness.tooOldReason(snapshot, now: now))
             }
-            for stream in snapshot.streams {
-                let name = stream.name.display
-                switch stream.presence {
-                case .missing: add(.degraded, "stream \(name) does not exist")
-                case .wrongType: add(.degraded, "key \(name) is not a stream")
-                case .unreadable: add(.degraded, "stream \(name): redis' reply could not be read")
-                case .forbidden: add(.degraded, "stream \(name): the exporter's ACL user may not read it (NOPERM)")
-                case .exists: break
-                }
-                for g in stream.groups {
-                    let where_ = "\(name) group \(g.name.display)"
-                    if !g.exists { add(.degraded, "\(where_) does not exist"); continue }
-                    let lag = g.lag ?? 0
-                    if g.stalled {
-                        add(.unhealthy, "\(where_) is stalled: lag \(lag) and last-delivered-id \(g.lastDeliveredID?.description ?? "-") not moving")
-                    } else if g.status == .unhealthy {
-                        add(.unhealthy, "\(where_) lag \(lag) is above the unhealthy threshold \(thresholds.unhealthy)")
-                    } else if g.status == .degraded {
-                        add(.degraded, "\(where_) lag \(lag) is above the degraded threshold \(thresholds.degraded)")
-                    }
-                }
-            }
+            worst = max(worst, findings.worst)
+            total = reasons.count + findings.count
+            reasons += findings.reasons
         } else {
             add(.unhealthy, "no successful poll yet")
+            total = reasons.count
         }
-        if reasons.count > Self.maxReasons {
-            let more = reasons.count - Self.maxReasons
-            reasons = Array(reasons.prefix(Self.maxReasons)) + ["and \(more) more"]
+        if total > Self.maxReasons {
+            reasons = Array(reasons.prefix(Self.maxReasons)) + ["and \(total - Self.maxReasons) more"]
         }
         self.status = worst
         self.reasons = reasons
@@ -91,5 +76,54 @@ public struct HealthReport: Sendable {
         w.endObject()
         w.endObject()
         return w.out
+    }
+}
+
+/// What a snapshot alone says about health (missing streams and groups, stalled and lagging
+/// groups), worked out once per publication: the health endpoint then only adds what depends on
+/// the clock. Only the first `HealthReport.maxReasons` reasons are put in words; the rest are
+/// counted.
+public struct HealthFindings: Sendable {
+    public let worst: Status
+    public let reasons: [String]
+    /// Every reason, including those not put in words.
+    public let count: Int
+    public let maxLag: Int?
+    public let totalLag: Int
+
+    public init(snapshot: Snapshot, thresholds: Thresholds) {
+        var worst = Status.healthy
+        var reasons: [String] = []
+        var count = 0
+        func add(_ s: Status, _ reason: @autoclosure () -> String) {
+            worst = max(worst, s)
+            count += 1
+            if reasons.count < HealthReport.maxReasons { reasons.append(reason()) }
+        }
+        for stream in snapshot.streams {
+            switch stream.presence {
+            case .missing: add(.degraded, "stream \(stream.name.display) does not exist")
+            case .wrongType: add(.degraded, "key \(stream.name.display) is not a stream")
+            case .unreadable: add(.degraded, "stream \(stream.name.display): redis' reply could not be read")
+            case .forbidden: add(.degraded, "stream \(stream.name.display): the exporter's ACL user may not read it (NOPERM)")
+            case .exists: break
+            }
+            for g in stream.groups {
+                if !g.exists { add(.degraded, "\(stream.name.display) group \(g.name.display) does not exist"); continue }
+                let lag = g.lag ?? 0
+                if g.stalled {
+                    add(.unhealthy, "\(stream.name.display) group \(g.name.display) is stalled: lag \(lag) and last-delivered-id \(g.lastDeliveredID?.description ?? "-") not moving")
+                } else if g.status == .unhealthy {
+                    add(.unhealthy, "\(stream.name.display) group \(g.name.display) lag \(lag) is above the unhealthy threshold \(thresholds.unhealthy)")
+                } else if g.status == .degraded {
+                    add(.degraded, "\(stream.name.display) group \(g.name.display) lag \(lag) is above the degraded threshold \(thresholds.degraded)")
+                }
+            }
+        }
+        self.worst = worst
+        self.reasons = reasons
+        self.count = count
+        maxLag = snapshot.maxLag
+        totalLag = snapshot.totalLag
     }
 }
