@@ -27,10 +27,15 @@ public final class PreparedResponse: @unchecked Sendable {
         }
     }
 
-    private init(byteCount: Int, headers: [(name: String, value: String)],
-                 fill: (UnsafeMutableRawBufferPointer) -> Void) {
+    private convenience init(byteCount: Int, headers: [(name: String, value: String)],
+                             fill: (UnsafeMutableRawBufferPointer) -> Void) {
         let buffer = malloc(max(byteCount, 1))!
         fill(UnsafeMutableRawBufferPointer(start: buffer, count: byteCount))
+        self.init(owning: buffer, byteCount: byteCount, headers: headers)
+    }
+
+    /// Takes `buffer` (from malloc) as the body; MHD frees it.
+    init(owning buffer: UnsafeMutableRawPointer, byteCount: Int, headers: [(name: String, value: String)]) {
         // rawValue 1 is MHD_RESPMEM_MUST_FREE: MHD calls free() on the buffer when done.
         pointer = MHD_create_response_from_buffer(byteCount, buffer, MHD_ResponseMemoryMode(rawValue: 1)!)!
         bodySize = byteCount
@@ -49,5 +54,38 @@ public struct HTTPReply: Sendable {
     public init(status: Int, response: PreparedResponse) {
         self.status = status
         self.response = response
+    }
+}
+
+/// A response body built in pieces into memory that becomes the response's own (no copy at
+/// the end): for bodies of many megabytes, rendered in chunks. Growth by `realloc`, which
+/// glibc does in place or with `mremap` for large blocks. Used by one thread, once.
+public final class ResponseBodyBuilder {
+    private var buffer: UnsafeMutableRawPointer?
+    private var count = 0
+    private var capacity = 0
+
+    public init() {}
+
+    deinit { free(buffer) }
+
+    public func append(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        if count + bytes.count > capacity {
+            let wanted = max(count + bytes.count, capacity + capacity / 2, 64 * 1024)
+            guard let grown = realloc(buffer, wanted) else { fatalError("out of memory for a response body of \(wanted) bytes") }
+            buffer = grown
+            capacity = wanted
+        }
+        bytes.withUnsafeBytes { (buffer! + count).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        count += bytes.count
+    }
+
+    /// The response, owning the bytes (MHD frees them when its last user is done).
+    public func finish(headers: [(name: String, value: String)]) -> PreparedResponse {
+        if buffer == nil { buffer = malloc(1) }
+        let body = buffer!
+        buffer = nil
+        return PreparedResponse(owning: body, byteCount: count, headers: headers)
     }
 }

@@ -40,13 +40,21 @@ final class MetricsBodies: Sendable {
     }
 
     private func render(_ variant: Variant) -> PreparedResponse {
-        let body = MetricsRenderer.renderBytes(
-            snapshot: variant.current ? current : nil, status: status, build: build,
-            process: process, format: variant.format)
         var headers: [(name: String, value: String)] = [
             ("Content-Type", variant.format.contentType), ("Vary", "Accept, Accept-Encoding"),
         ]
-        if variant.gzip, let compressed = gzip(body) {
+        if !variant.gzip {
+            // Written straight into the response's memory, chunk by chunk: a 150 MB body (100k
+            // streams) is never held twice.
+            let builder = ResponseBodyBuilder()
+            MetricsRenderer.render(snapshot: variant.current ? current : nil, status: status, build: build,
+                                   process: process, format: variant.format, into: builder.append)
+            return builder.finish(headers: headers)
+        }
+        let body = MetricsRenderer.renderBytes(
+            snapshot: variant.current ? current : nil, status: status, build: build,
+            process: process, format: variant.format)
+        if let compressed = gzip(body) {
             headers.append(("Content-Encoding", "gzip"))
             return PreparedResponse(body: compressed, headers: headers)
         }

@@ -25,11 +25,13 @@ final class JSONBodies: Sendable {
 
     func response(_ endpoint: Endpoint, stale: Bool) -> PreparedResponse {
         variants.response(Key(endpoint: endpoint, stale: stale)) {
-            let body = switch endpoint {
-            case .consumerLag: JSONRenderer.consumerLagBytes(snapshot, redisConnected: redisConnected, stale: stale)
-            case .streams: JSONRenderer.streamsBytes(snapshot, redisConnected: redisConnected, stale: stale)
+            // Written straight into the response's memory, chunk by chunk (50 MB at 100k streams).
+            let builder = ResponseBodyBuilder()
+            switch endpoint {
+            case .consumerLag: JSONRenderer.consumerLag(snapshot, redisConnected: redisConnected, stale: stale, into: builder.append)
+            case .streams: JSONRenderer.streams(snapshot, redisConnected: redisConnected, stale: stale, into: builder.append)
             }
-            return PreparedResponse(body: body, headers: [("Content-Type", JSONRenderer.contentType)])
+            return builder.finish(headers: [("Content-Type", JSONRenderer.contentType)])
         }
     }
 }

@@ -149,3 +149,52 @@ struct GoldenRenderTests {
         #expect(JSONRenderer.error("not found") == #"{"error":"not found"}"#)
     }
 }
+
+/// The chunked renderer (large bodies written straight into the response) gives the same
+/// bytes as the whole-body one, also across many 64 KB chunk boundaries.
+@Suite("Chunked rendering")
+struct ChunkedRenderTests {
+    /// The golden snapshot's streams, repeated under new names until the body is a few MB.
+    static let large: Snapshot = {
+        let base = GoldenSnapshot.snapshot
+        var streams: [StreamState] = []
+        for copy in 0..<400 {
+            for var stream in base.streams {
+                stream.name = Name("copy\(copy):" + stream.name.display)
+                streams.append(stream)
+            }
+        }
+        return Snapshot(collectedAt: base.collectedAt, redisTimeMs: base.redisTimeMs, streams: streams)
+    }()
+
+    @Test("chunks joined equal the whole body", arguments: [ExpositionFormat.text, .openMetrics])
+    func sameBytes(format: ExpositionFormat) {
+        for snapshot in [GoldenSnapshot.snapshot, Self.large, nil] as [Snapshot?] {
+            let whole = MetricsRenderer.renderBytes(snapshot: snapshot, status: GoldenSnapshot.status, build: GoldenSnapshot.build,
+                                                    process: GoldenSnapshot.process, format: format)
+            nonisolated(unsafe) var chunks: [[UInt8]] = []
+            MetricsRenderer.render(snapshot: snapshot, status: GoldenSnapshot.status, build: GoldenSnapshot.build,
+                                   process: GoldenSnapshot.process, format: format, into: { chunks.append($0) })
+            #expect(chunks.flatMap { $0 } == whole)
+            if snapshot != nil && whole.count > 4 * TextWriter.chunk {
+                #expect(chunks.count > 4, "written in chunks, not at the end")
+                #expect(chunks.dropLast().allSatisfy { $0.count < TextWriter.chunk + 4096 })
+            }
+        }
+    }
+}
+
+extension ChunkedRenderTests {
+    @Test("JSON bodies: chunks joined equal the whole body", arguments: [false, true])
+    func sameJSON(stale: Bool) {
+        for snapshot in [GoldenSnapshot.snapshot, Self.large] {
+            nonisolated(unsafe) var lag: [[UInt8]] = []
+            JSONRenderer.consumerLag(snapshot, redisConnected: !stale, stale: stale, into: { lag.append($0) })
+            #expect(lag.flatMap { $0 } == JSONRenderer.consumerLagBytes(snapshot, redisConnected: !stale, stale: stale))
+            nonisolated(unsafe) var streams: [[UInt8]] = []
+            JSONRenderer.streams(snapshot, redisConnected: !stale, stale: stale, into: { streams.append($0) })
+            #expect(streams.flatMap { $0 } == JSONRenderer.streamsBytes(snapshot, redisConnected: !stale, stale: stale))
+            if snapshot.streams.count > 1000 { #expect(lag.count > 4 && streams.count > 2, "\(lag.count) \(streams.count)") }
+        }
+    }
+}

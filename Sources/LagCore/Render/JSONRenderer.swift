@@ -9,6 +9,19 @@ public enum JSONRenderer {
 
     public static func consumerLagBytes(_ snapshot: Snapshot, redisConnected: Bool, stale: Bool) -> [UInt8] {
         var w = JSONWriter(capacity: 512 + snapshot.streams.count * 600)
+        writeConsumerLag(snapshot, redisConnected: redisConnected, stale: stale, &w)
+        return w.bytes
+    }
+
+    /// The same, handed to `sink` in chunks of about 64 KB as it is written.
+    public static func consumerLag(_ snapshot: Snapshot, redisConnected: Bool, stale: Bool,
+                                   into sink: @escaping ([UInt8]) -> Void) {
+        var w = JSONWriter(flush: sink)
+        writeConsumerLag(snapshot, redisConnected: redisConnected, stale: stale, &w)
+        w.finish()
+    }
+
+    private static func writeConsumerLag(_ snapshot: Snapshot, redisConnected: Bool, stale: Bool, _ w: inout JSONWriter) {
         w.beginObject()
         w.key("streams")
         w.beginObject()
@@ -32,6 +45,7 @@ public enum JSONRenderer {
             }
             w.endObject()
             w.endObject()
+            w.flushIfFull()
         }
         w.endObject()
         w.field("total_lag", snapshot.totalLag)
@@ -40,7 +54,7 @@ public enum JSONRenderer {
         w.field("redis_connected", redisConnected)
         w.field("stale", stale)
         w.endObject()
-        return w.bytes
+        
     }
 
     private static func writeGroup(_ g: GroupState, _ w: inout JSONWriter) {
@@ -87,6 +101,19 @@ public enum JSONRenderer {
 
     public static func streamsBytes(_ snapshot: Snapshot, redisConnected: Bool, stale: Bool) -> [UInt8] {
         var w = JSONWriter(capacity: 256 + snapshot.streams.count * 250)
+        writeStreams(snapshot, redisConnected: redisConnected, stale: stale, &w)
+        return w.bytes
+    }
+
+    /// The same, handed to `sink` in chunks of about 64 KB as it is written.
+    public static func streams(_ snapshot: Snapshot, redisConnected: Bool, stale: Bool,
+                               into sink: @escaping ([UInt8]) -> Void) {
+        var w = JSONWriter(flush: sink)
+        writeStreams(snapshot, redisConnected: redisConnected, stale: stale, &w)
+        w.finish()
+    }
+
+    private static func writeStreams(_ snapshot: Snapshot, redisConnected: Bool, stale: Bool, _ w: inout JSONWriter) {
         w.beginObject()
         w.key("streams")
         w.beginArray()
@@ -107,13 +134,14 @@ public enum JSONRenderer {
             case .exists, .missing: break
             }
             w.endObject()
+            w.flushIfFull()
         }
         w.endArray()
         w.field("collected_at", JSONWriter.timestamp(snapshot.collectedAt))
         w.field("redis_connected", redisConnected)
         w.field("stale", stale)
         w.endObject()
-        return w.bytes
+        
     }
 
     /// `{"error": "..."}` for API errors.

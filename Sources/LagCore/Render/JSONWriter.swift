@@ -5,7 +5,27 @@ struct JSONWriter {
     /// Per open object or array: whether the next value needs a comma before it.
     private var needsComma = [false]
 
-    init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
+    /// When set, full chunks of `bytes` are handed here at `flushIfFull()` and dropped.
+    private let flush: (([UInt8]) -> Void)?
+
+    init(capacity: Int = 1024, flush: (([UInt8]) -> Void)? = nil) {
+        self.flush = flush
+        bytes.reserveCapacity(flush == nil ? capacity : TextWriter.chunk + 4096)
+    }
+
+    /// Hands a full chunk on (with a flush only); the writer's nesting state is kept.
+    mutating func flushIfFull() {
+        guard let flush, bytes.count >= TextWriter.chunk else { return }
+        flush(bytes)
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    /// Hands the rest on (with a flush only).
+    mutating func finish() {
+        guard let flush, !bytes.isEmpty else { return }
+        flush(bytes)
+        bytes.removeAll(keepingCapacity: true)
+    }
 
     /// The document as text.
     var out: String { String(decoding: bytes, as: UTF8.self) }

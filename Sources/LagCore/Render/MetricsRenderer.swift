@@ -24,6 +24,17 @@ public enum MetricsRenderer {
                as: UTF8.self)
     }
 
+    /// `render`, handed to `sink` in chunks of about 64 KB as it is written: the caller can
+    /// build the response as the body grows, and the body is never held twice.
+    public static func render(snapshot: Snapshot?, status: ExporterStatus, build: BuildInfo,
+                              process: ProcessStats?, format: ExpositionFormat, into sink: @escaping ([UInt8]) -> Void) {
+        var w = TextWriter(format: format, flush: sink)
+        if let snapshot { writeSnapshotFamilies(snapshot, into: &w) }
+        writeExporterFamilies(status, redisUp: snapshot != nil, build: build, process: process, into: &w)
+        if format == .openMetrics { w.bytes.append("# EOF\n") }
+        w.finish()
+    }
+
     /// `render`, as the bytes that are served.
     public static func renderBytes(snapshot: Snapshot?, status: ExporterStatus, build: BuildInfo,
                                    process: ProcessStats?, format: ExpositionFormat) -> [UInt8] {

@@ -5,10 +5,30 @@ import Foundation
 struct TextWriter {
     var bytes: [UInt8] = []
     let format: ExpositionFormat
+    /// When set, full chunks of `bytes` are handed here and dropped as the body is written, so
+    /// that a large body is never held twice (see `MetricsRenderer.render(…into:)`).
+    private let flush: (([UInt8]) -> Void)?
+    static let chunk = 64 * 1024
 
-    init(capacity: Int = 4096, format: ExpositionFormat = .text) {
+    init(capacity: Int = 4096, format: ExpositionFormat = .text, flush: (([UInt8]) -> Void)? = nil) {
         self.format = format
-        bytes.reserveCapacity(capacity)
+        self.flush = flush
+        bytes.reserveCapacity(flush == nil ? capacity : Self.chunk + 4096)
+    }
+
+    /// Hands a full chunk on (with a flush only).
+    @inline(__always)
+    mutating func flushIfFull() {
+        guard let flush, bytes.count >= Self.chunk else { return }
+        flush(bytes)
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    /// Hands the rest on (with a flush only).
+    mutating func finish() {
+        guard let flush, !bytes.isEmpty else { return }
+        flush(bytes)
+        bytes.removeAll(keepingCapacity: true)
     }
 
     /// The body as text (tests, small bodies).
@@ -42,6 +62,7 @@ struct TextWriter {
         bytes.append(UInt8(ascii: " "))
         appendValue(value)
         bytes.append(UInt8(ascii: "\n"))
+        flushIfFull()
     }
 
     /// A sample of `f`, its label values in the order of `f.labels`.
