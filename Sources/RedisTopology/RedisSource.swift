@@ -122,7 +122,9 @@ struct SentinelLocator {
             } catch let error as RedisError {
                 if index == preferred { connection = nil }
                 if error.kind == .auth, firstAuthError == nil { firstAuthError = error }
-                if error.kind != .connect && error.kind != .timeout { reachable = true }
+                // Refused, silent, or dropped before answering (a sentinel shutting down still
+                // accepts for a moment, then resets): down, as far as a poll can tell.
+                if error.kind != .connect && error.kind != .timeout && error.kind != .io { reachable = true }
                 problems.append("\(sentinel.description): \(error.message)")
             } catch {
                 problems.append("\(sentinel.description): \(error)")

@@ -51,13 +51,18 @@ final class MetricsBodies: Sendable {
                                    process: process, format: variant.format, into: builder.append)
             return builder.finish(headers: headers)
         }
-        let body = MetricsRenderer.renderBytes(
-            snapshot: variant.current ? current : nil, status: status, build: build,
-            process: process, format: variant.format)
-        if let compressed = gzip(body) {
+        // Compressed as it is written: the uncompressed body never exists whole.
+        let compressor = GzipStream()
+        MetricsRenderer.render(snapshot: variant.current ? current : nil, status: status, build: build,
+                               process: process, format: variant.format, into: compressor.append)
+        if let compressed = compressor.finish() {
             headers.append(("Content-Encoding", "gzip"))
             return PreparedResponse(body: compressed, headers: headers)
         }
-        return PreparedResponse(body: body, headers: headers)
+        // zlib failed (out of memory): the plain body, uncompressed.
+        let builder = ResponseBodyBuilder()
+        MetricsRenderer.render(snapshot: variant.current ? current : nil, status: status, build: build,
+                               process: process, format: variant.format, into: builder.append)
+        return builder.finish(headers: headers)
     }
 }

@@ -46,6 +46,17 @@ struct LimitsTests {
         #expect(polls >= 1 && pollSeconds <= elapsed + 0.5, "\(polls) polls, \(pollSeconds) s polling in \(elapsed) s")
         #expect(m.series("event_consumer_lag").count == 3000, "slow polls are not served as stale")
         #expect(try exporter.get("/api/v1/events/consumer-lag").json().bool("stale") == false)
+
+        // A body of megabytes is written (and compressed) in 64 KB chunks: gzip'ed OpenMetrics
+        // decodes to the plain OpenMetrics of the same publication.
+        exporter.terminate()
+        let still = try h.startExporter(["--streams.pattern", "slow:*", "--consumer-group", "*"], pollInterval: "1h")
+        let om = "Accept: application/openmetrics-text;version=1.0.0"
+        let plain = try still.get("/metrics", headers: [om])
+        let gz = try still.get("/metrics", headers: [om], curl: ["--compressed"])
+        #expect(gz.header("content-encoding") == "gzip")
+        #expect(plain.body.count > 1_000_000 && plain.text.hasSuffix("# EOF\n"))
+        #expect(gz.text == plain.text, "gzip written in chunks decodes to the same body")
     }
 
     /// `cap:0` is fixed and matches the pattern too: 5 monitored (it, then the 4 smallest other
