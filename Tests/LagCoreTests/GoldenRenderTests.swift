@@ -176,9 +176,9 @@ struct ChunkedRenderTests {
             MetricsRenderer.render(snapshot: snapshot, status: GoldenSnapshot.status, build: GoldenSnapshot.build,
                                    process: GoldenSnapshot.process, format: format, into: { chunks.append($0) })
             #expect(chunks.flatMap { $0 } == whole)
-            if snapshot != nil && whole.count > 4 * TextWriter.chunk {
+            if snapshot != nil && whole.count > 4 * renderChunk {
                 #expect(chunks.count > 4, "written in chunks, not at the end")
-                #expect(chunks.dropLast().allSatisfy { $0.count < TextWriter.chunk + 4096 })
+                #expect(chunks.dropLast().allSatisfy { $0.count < renderChunk + 4096 })
             }
         }
     }

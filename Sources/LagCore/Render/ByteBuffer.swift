@@ -1,7 +1,18 @@
 /// Appending text to a byte buffer without String: the renderers build bodies of many
 /// megabytes, and `[UInt8]` appends of UTF-8 bytes cost a fraction of `String` appends
 /// (no grapheme or capacity bookkeeping per append).
+/// The size of the pieces large bodies are handed on in as they are written.
+let renderChunk = 64 * 1024
+
 extension Array where Element == UInt8 {
+    /// Hands the bytes to `flush` and empties the buffer (keeping its capacity) once it holds
+    /// at least `minimum`; without a flush the bytes stay (a body written whole).
+    mutating func handOn(to flush: (([UInt8]) -> Void)?, atLeast minimum: Int) {
+        guard let flush, count >= Swift.max(minimum, 1) else { return }
+        flush(self)
+        removeAll(keepingCapacity: true)
+    }
+
     @inline(__always)
     mutating func append(_ s: StaticString) {
         s.withUTF8Buffer { append(contentsOf: $0) }

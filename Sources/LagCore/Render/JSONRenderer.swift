@@ -8,16 +8,26 @@ public enum JSONRenderer {
     }
 
     public static func consumerLagBytes(_ snapshot: Snapshot, redisConnected: Bool, stale: Bool) -> [UInt8] {
-        var w = JSONWriter(capacity: 512 + snapshot.streams.count * 600)
-        writeConsumerLag(snapshot, redisConnected: redisConnected, stale: stale, &w)
-        return w.bytes
+        whole(capacity: 512 + snapshot.streams.count * 600) { writeConsumerLag(snapshot, redisConnected: redisConnected, stale: stale, &$0) }
     }
 
     /// The same, handed to `sink` in chunks of about 64 KB as it is written.
     public static func consumerLag(_ snapshot: Snapshot, redisConnected: Bool, stale: Bool,
                                    into sink: @escaping ([UInt8]) -> Void) {
+        chunked(into: sink) { writeConsumerLag(snapshot, redisConnected: redisConnected, stale: stale, &$0) }
+    }
+
+    /// A document written whole.
+    private static func whole(capacity: Int, _ write: (inout JSONWriter) -> Void) -> [UInt8] {
+        var w = JSONWriter(capacity: capacity)
+        write(&w)
+        return w.bytes
+    }
+
+    /// A document handed to `sink` in chunks as it is written.
+    private static func chunked(into sink: @escaping ([UInt8]) -> Void, _ write: (inout JSONWriter) -> Void) {
         var w = JSONWriter(flush: sink)
-        writeConsumerLag(snapshot, redisConnected: redisConnected, stale: stale, &w)
+        write(&w)
         w.finish()
     }
 
@@ -100,17 +110,13 @@ public enum JSONRenderer {
     }
 
     public static func streamsBytes(_ snapshot: Snapshot, redisConnected: Bool, stale: Bool) -> [UInt8] {
-        var w = JSONWriter(capacity: 256 + snapshot.streams.count * 250)
-        writeStreams(snapshot, redisConnected: redisConnected, stale: stale, &w)
-        return w.bytes
+        whole(capacity: 256 + snapshot.streams.count * 250) { writeStreams(snapshot, redisConnected: redisConnected, stale: stale, &$0) }
     }
 
     /// The same, handed to `sink` in chunks of about 64 KB as it is written.
     public static func streams(_ snapshot: Snapshot, redisConnected: Bool, stale: Bool,
                                into sink: @escaping ([UInt8]) -> Void) {
-        var w = JSONWriter(flush: sink)
-        writeStreams(snapshot, redisConnected: redisConnected, stale: stale, &w)
-        w.finish()
+        chunked(into: sink) { writeStreams(snapshot, redisConnected: redisConnected, stale: stale, &$0) }
     }
 
     private static func writeStreams(_ snapshot: Snapshot, redisConnected: Bool, stale: Bool, _ w: inout JSONWriter) {

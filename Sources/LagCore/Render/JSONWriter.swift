@@ -10,22 +10,14 @@ struct JSONWriter {
 
     init(capacity: Int = 1024, flush: (([UInt8]) -> Void)? = nil) {
         self.flush = flush
-        bytes.reserveCapacity(flush == nil ? capacity : TextWriter.chunk + 4096)
+        bytes.reserveCapacity(flush == nil ? capacity : renderChunk + 4096)
     }
 
-    /// Hands a full chunk on (with a flush only); the writer's nesting state is kept.
-    mutating func flushIfFull() {
-        guard let flush, bytes.count >= TextWriter.chunk else { return }
-        flush(bytes)
-        bytes.removeAll(keepingCapacity: true)
-    }
+    /// Hands a full chunk on (with a flush only).
+    mutating func flushIfFull() { bytes.handOn(to: flush, atLeast: renderChunk) }
 
     /// Hands the rest on (with a flush only).
-    mutating func finish() {
-        guard let flush, !bytes.isEmpty else { return }
-        flush(bytes)
-        bytes.removeAll(keepingCapacity: true)
-    }
+    mutating func finish() { bytes.handOn(to: flush, atLeast: 1) }
 
     /// The document as text.
     var out: String { String(decoding: bytes, as: UTF8.self) }

@@ -8,28 +8,18 @@ struct TextWriter {
     /// When set, full chunks of `bytes` are handed here and dropped as the body is written, so
     /// that a large body is never held twice (see `MetricsRenderer.render(…into:)`).
     private let flush: (([UInt8]) -> Void)?
-    static let chunk = 64 * 1024
 
     init(capacity: Int = 4096, format: ExpositionFormat = .text, flush: (([UInt8]) -> Void)? = nil) {
         self.format = format
         self.flush = flush
-        bytes.reserveCapacity(flush == nil ? capacity : Self.chunk + 4096)
+        bytes.reserveCapacity(flush == nil ? capacity : renderChunk + 4096)
     }
 
     /// Hands a full chunk on (with a flush only).
-    @inline(__always)
-    mutating func flushIfFull() {
-        guard let flush, bytes.count >= Self.chunk else { return }
-        flush(bytes)
-        bytes.removeAll(keepingCapacity: true)
-    }
+    mutating func flushIfFull() { bytes.handOn(to: flush, atLeast: renderChunk) }
 
     /// Hands the rest on (with a flush only).
-    mutating func finish() {
-        guard let flush, !bytes.isEmpty else { return }
-        flush(bytes)
-        bytes.removeAll(keepingCapacity: true)
-    }
+    mutating func finish() { bytes.handOn(to: flush, atLeast: 1) }
 
     /// The body as text (tests, small bodies).
     var out: String { String(decoding: bytes, as: UTF8.self) }
