@@ -99,6 +99,40 @@ public final class RedisConnection: RedisPipeline {
         }
     }
 
+    /// Follow-up commands are sent once this many are queued, while the first batch's replies
+    /// are still read: Redis answers them meanwhile instead of after the whole first batch.
+    private static let followUpFlush = 256
+
+    /// The first batch in one write; follow-ups go out in pieces as they are queued (a write of
+    /// a few KB, which Redis reads while it still sends the first batch's replies: Redis never
+    /// stops reading a client whose replies wait, so neither side blocks the other), the rest
+    /// after the first batch is read.
+    public func pipeline(_ commands: [[[UInt8]]], each body: (Int, ReplyView, inout FollowUps) -> Void,
+                         then: (Int, ReplyView) -> Void) throws {
+        guard !isBroken else { throw RedisError(.io, "connection is broken") }
+        do {
+            try channel.send(Self.encode(commands))
+            var followUps = FollowUps()
+            var sent = 0
+            for index in commands.indices {
+                try nextReply()
+                body(index, batch.root, &followUps)
+                if followUps.count - sent >= Self.followUpFlush {
+                    try channel.send(Self.encode(followUps.commands[sent...]))
+                    sent = followUps.count
+                }
+            }
+            if followUps.count > sent { try channel.send(Self.encode(followUps.commands[sent...])) }
+            for index in followUps.commands.indices {
+                try nextReply()
+                then(index, batch.root)
+            }
+        } catch {
+            isBroken = true
+            throw error
+        }
+    }
+
     /// Convenience for one command of text arguments.
     public func command(_ args: [String]) throws -> RedisReply {
         try pipeline([args.map { Array($0.utf8) }])[0]
@@ -143,7 +177,7 @@ public final class RedisConnection: RedisPipeline {
 
     /// The RESP encoding of every command, one buffer for one write: what hiredis'
     /// `redisFormatCommandArgv` writes (`*argc`, then `$len` and the bytes of each argument).
-    static func encode(_ commands: [[[UInt8]]]) -> [UInt8] {
+    static func encode(_ commands: some Collection<[[UInt8]]>) -> [UInt8] {
         var size = 0
         for args in commands {
             size += 16

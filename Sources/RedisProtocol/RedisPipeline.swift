@@ -12,11 +12,37 @@ public protocol RedisPipeline {
     /// per element. A view may be kept, but holding none lets the next reply reuse its storage.
     /// Throws as `pipeline` does; `body` has seen the replies decoded before a failure.
     func pipeline(_ commands: [[[UInt8]]], each body: (Int, ReplyView) -> Void) throws
+
+    /// Two batches, the second decided by the first's replies: `commands` are sent, and each
+    /// reply goes to `body` (as in `pipeline(_:each:)`) with a queue for the commands that
+    /// depend on it. A connection may send queued commands while later replies of the first
+    /// batch are still arriving, so Redis works on them meanwhile; their replies go to `then`,
+    /// in queue order, after the whole first batch. Throws as `pipeline` does.
+    func pipeline(_ commands: [[[UInt8]]], each body: (Int, ReplyView, inout FollowUps) -> Void,
+                  then: (Int, ReplyView) -> Void) throws
 }
 
 extension RedisPipeline {
     /// Built from `pipeline(_:)` (fakes): every reply decoded first, then flattened.
     public func pipeline(_ commands: [[[UInt8]]], each body: (Int, ReplyView) -> Void) throws {
         for (index, reply) in try pipeline(commands).enumerated() { body(index, ReplyView(reply)) }
+    }
+}
+
+/// Commands queued while a pipeline's replies are read, to go out as the next batch.
+public struct FollowUps {
+    public private(set) var commands: [[[UInt8]]] = []
+    public init() {}
+    public mutating func append(_ argv: [[UInt8]]) { commands.append(argv) }
+    public var count: Int { commands.count }
+}
+
+extension RedisPipeline {
+    /// The two batches one after the other (fakes): the overlap only changes timing.
+    public func pipeline(_ commands: [[[UInt8]]], each body: (Int, ReplyView, inout FollowUps) -> Void,
+                         then: (Int, ReplyView) -> Void) throws {
+        var followUps = FollowUps()
+        try pipeline(commands) { index, reply in body(index, reply, &followUps) }
+        if followUps.count > 0 { try pipeline(followUps.commands, each: then) }
     }
 }

@@ -169,4 +169,19 @@ final class RoleCheckedPipeline: RedisPipeline {
         }
         if let refusal { throw refusal }
     }
+
+    func pipeline(_ commands: [[[UInt8]]], each body: (Int, ReplyView, inout FollowUps) -> Void,
+                  then: (Int, ReplyView) -> Void) throws {
+        guard !checked else { return try connection.pipeline(commands, each: body, then: then) }
+        checked = true
+        var refusal: RedisError?
+        try connection.pipeline([[Array("ROLE".utf8)]] + commands, each: { index, reply, followUps in
+            if index == 0 {
+                do throws(RedisError) { try RedisSource.requireMaster(reply.materialize(), at: address) } catch { refusal = error }
+            } else if refusal == nil {
+                body(index - 1, reply, &followUps)
+            }
+        }, then: then)
+        if let refusal { throw refusal }
+    }
 }

@@ -68,6 +68,42 @@ struct LagComputationTests {
         try checkExact(h, key: key, "group created at 0")
     }
 
+    /// A group 10 entries into a 3,000-entry stream, with a count limit of 500: counting the
+    /// undelivered entries would stop at the limit. Where nothing was ever deleted (Redis 7+
+    /// says so with entries-added), the 10 delivered ones are counted instead: exact. Then
+    /// Redis' counter is set one off by hand (7.0 to 7.2 do not trust it): still exact, as the
+    /// page read from the first entry shows where the group really is.
+    @Test(arguments: RedisVersion.all)
+    func groupFarBehindIsCountedFromTheFront(version: RedisVersion) throws {
+        let h = try Harness(version)
+        let key = Array("t:front".utf8)
+        let ids = try h.conn.addEntries(key, 3000)
+        try h.conn.run("XGROUP", "CREATE", "t:front", group, "0")
+        try h.conn.run("XREADGROUP", "GROUP", group, "c", "COUNT", "10", "STREAMS", "t:front", ">")
+        let expected = try h.conn.undelivered(key, group: group)
+        #expect(expected.count == 2990)
+        let (g, m) = try observe(h, key: key, extra: ["--lag.count-limit", "500"])
+        let labels = ["stream": "t:front", "consumer_group": group]
+        let (major, minor) = h.conn.serverMajorMinor
+        if major >= 7 {
+            #expect(g.int("lag") == expected.count)
+            #expect(g.bool("lag_exact") == true)
+            #expect(m.value("event_consumer_lag", labels).map(Int.init) == expected.count)
+            #expect(m.value("event_exporter_poll_redis_round_trips").map(Int.init) == 2)
+        } else {
+            // 6.2 cannot say that nothing was deleted: a lower bound, flagged.
+            #expect(g.bool("lag_exact") == false)
+            #expect(g.int("lag") == 500)
+        }
+        guard (major, minor) >= (7, 0), (major, minor) < (7, 4) else { return }
+        try h.conn.run("XGROUP", "SETID", "t:front", group, ids[9], "ENTRIESREAD", "9")
+        #expect(try h.conn.groups("t:front")[group]?["lag"] == .integer(2991), "Redis is one off now")
+        try eventually(10, "a poll after the change") {
+            let g = try h.freshJSON().object("streams").object("t:front").object("groups").object(group)
+            return g.int("lag") == expected.count && g.bool("lag_exact") == true
+        }
+    }
+
     @Test(arguments: RedisVersion.all)
     func setIDBackwardsAndTrimBelowPosition(version: RedisVersion) throws {
         let h = try Harness(version)

@@ -136,6 +136,61 @@ struct CollectorTests {
         #expect(redis.calls[1] == [[b("XRANGE"), b("events:chat"), b("1764396000005-1"), b("+"), b("COUNT"), b(counted ? "1000" : "1")]])
     }
 
+    /// The busy capture (entries 1...10, nothing ever deleted: entries-added = length) with the
+    /// group at `delivered` and Redis claiming `redisLag`, on 7.0 where that claim is not trusted.
+    static func farBehind(delivered: UInt64, redisLag: Int, entriesAdded: Int = 10,
+                          ids: [StreamID] = (1...10).map { id($0) }) throws -> FakeRedis.Key {
+        guard case .stream(let info, _) = try FakeRedis.captured("7.0", "busy") else { throw ReplyError(.malformed, "capture") }
+        var changed = changingGroup(0, of: info) { group in
+            var g = setting("last-delivered-id", to: .string(b(id(delivered).description)), in: group)
+            g = setting("lag", to: .integer(Int64(redisLag)), in: g)
+            return setting("entries-read", to: .integer(Int64(10 - redisLag)), in: g)
+        }
+        changed = setting("entries-added", to: .integer(Int64(entriesAdded)), in: changed)
+        return .stream(info: changed, ids: ids)
+    }
+
+    /// Where Redis' untrusted lag says most of the stream is undelivered, the delivered entries
+    /// are counted from the first one instead; the reply itself shows where last-delivered-id
+    /// is, or the count starts over from it in the next round trip. Entries 1...10 throughout.
+    @Test("a group far behind: its delivered entries are counted from the first entry", arguments: [
+        // delivered, Redis' lag, the entries now, the range reads after round trip 1, lag
+        (2, 8, 1...10, ["XRANGE events:chat 1764396000001-0 + COUNT 4"], 8),  // Redis is right
+        (3, 8, 1...10, ["XRANGE events:chat 1764396000001-0 + COUNT 4"], 7),  // a little off: still in the page
+        (5, 8, 1...10, ["XRANGE events:chat 1764396000001-0 + COUNT 4", "XRANGE events:chat 1764396000005-1 + COUNT 1000"], 5),
+        // the first entry trimmed between the round trips: counted the usual way
+        (2, 8, 2...10, ["XRANGE events:chat 1764396000001-0 + COUNT 4", "XRANGE events:chat 1764396000002-1 + COUNT 1000"], 8),
+    ] as [(UInt64, Int, ClosedRange<UInt64>, [String], Int)])
+    func farBehindCountsDelivered(delivered: UInt64, redisLag: Int, now: ClosedRange<UInt64>, reads: [String], lag: Int) throws {
+        let redis = FakeRedis(timeMs: Self.now)
+        redis.keys[b("events:chat")] = try Self.farBehind(delivered: delivered, redisLag: redisLag, ids: now.map { id($0) })
+        let (snapshot, stats) = try poll(Collector(settings: Self.settings()), redis, fixed: Self.names("events:chat"),
+                                         version: ServerVersion(7, 0, 15))
+        let group = try #require(snapshot.streams.first?.groups.first)
+        #expect(group.lag == lag)
+        #expect(group.lagExact)
+        #expect(group.lagSeconds == Self.seconds(since: 1_764_396_000_000 + Int64(delivered) + 1))
+        #expect(redis.calls.dropFirst().map(FakeRedis.text) == reads.map { [$0] })
+        #expect(stats.roundTrips == 1 + reads.count)
+    }
+
+    /// Only where nothing was ever deleted (entries-added = length) and Redis gives a lag.
+    @Test("a group far behind on a stream that lost entries, or with a null lag, is counted forward",
+          arguments: [(10, 8, true), (12, 8, false), (10, nil, false)] as [(Int, Int?, Bool)])
+    func farBehindCountedFromWhichEnd(entriesAdded: Int, redisLag: Int?, fromFirst: Bool) throws {
+        let redis = FakeRedis(timeMs: Self.now)
+        guard case .stream(let info, let ids) = try Self.farBehind(delivered: 2, redisLag: redisLag ?? 8, entriesAdded: entriesAdded)
+        else { return }
+        let reply = redisLag == nil ? changingGroup(0, of: info) { setting("lag", to: .null, in: $0) } : info
+        redis.keys[b("events:chat")] = .stream(info: reply, ids: ids)
+        let (snapshot, stats) = try poll(Collector(settings: Self.settings()), redis, fixed: Self.names("events:chat"),
+                                         version: ServerVersion(7, 0, 15))
+        #expect(snapshot.streams.first?.groups.first?.lag == 8)
+        #expect(stats.roundTrips == 2)
+        #expect(redis.calls.last.map(FakeRedis.text) == [fromFirst
+            ? "XRANGE events:chat 1764396000001-0 + COUNT 4" : "XRANGE events:chat 1764396000002-1 + COUNT 1000"])
+    }
+
     @Test("2 round trips whether 1 or 50 streams", arguments: Fixtures.versions, [1, 50])
     func roundTripsDoNotGrow(version: String, count: Int) throws {
         let redis = FakeRedis(timeMs: Self.now)

@@ -10,6 +10,9 @@ struct LagWork {
         case findOldest(from: StreamID)
         /// Redis' lag is missing or not trusted: entries at or after `from` are being counted.
         case counting(from: StreamID, counted: Int)
+        /// Redis' lag is not trusted but says most of the stream is undelivered: the delivered
+        /// entries are counted instead, reading `page` entries from the first on (see `plan`).
+        case countingDelivered(page: Int)
     }
 
     var streamIndex: Int
@@ -17,12 +20,22 @@ struct LagWork {
     var key: [UInt8]
     var lastDeliveredID: StreamID
     var lastEntryID: StreamID?
+    /// The stream's first entry and length when the poll began.
+    var firstEntryID: StreamID?
+    var length = 0
     var phase: Phase = .done
     /// The lag, once known; nil only while counting.
     var lag: Int?
     /// False when the count stopped at the limit (a lower bound) or could not finish.
     var exact = true
     var firstUndelivered: StreamID?
+}
+
+/// One range read of a round trip: which group it moves on, and its page size.
+struct LagRead {
+    var index: Int
+    var size: Int
+    var command: [[UInt8]]
 }
 
 extension Collector {
@@ -75,7 +88,8 @@ extension Collector {
                 .prefix(settings.maxConsumersPerGroup)
                 .map { $0 }
             var item = LagWork(streamIndex: streamIndex, groupIndex: stream.groups.count, key: name.bytes,
-                               lastDeliveredID: g.lastDeliveredID, lastEntryID: lastEntryID)
+                               lastDeliveredID: g.lastDeliveredID, lastEntryID: lastEntryID,
+                               firstEntryID: info.firstEntryID, length: info.length)
             plan(&item, redisLag: g.lag, info: info, version: version)
             stream.groups.append(group)
             work.append(item)
@@ -121,26 +135,39 @@ extension Collector {
                                          entriesAdded: info.entriesAdded, version: version) {
             item.lag = redisLag
             item.phase = .findOldest(from: next)
+        } else if let page = deliveredPage(redisLag: redisLag, info: info) {
+            item.phase = .countingDelivered(page: page)
         } else {
             item.phase = .counting(from: next, counted: 0)
         }
+    }
+
+    /// When counting the delivered entries reads fewer than counting the undelivered ones, how
+    /// many to read from the first entry on; nil to count the undelivered ones.
+    ///
+    /// Only for a stream whose every entry ever added is still there (`entries-added` equals
+    /// the length, so Redis 7.0 or later): its entries at or before last-delivered-id can only
+    /// change by a deletion, and one that removes the first entry shows in the reply. Redis'
+    /// untrusted lag says where last-delivered-id probably is; the reply itself says where it
+    /// is (the first entry after it is in the page), or the count starts over the usual way.
+    private func deliveredPage(redisLag: Int?, info: StreamInfo) -> Int? {
+        guard let redisLag, info.entriesAdded == info.length, info.firstEntryID != nil,
+              (1..<info.length).contains(redisLag) else { return nil }
+        let delivered = info.length - redisLag
+        // The delivered ones, the first undelivered one, and a little room for a hint that is off.
+        let page = delivered + 1 + max(1, delivered / 16)
+        guard page < redisLag, page <= min(settings.countPageSize, settings.countLimit) else { return nil }
+        return page
     }
 
     /// Pipelined range reads until every group's oldest undelivered entry is known and every
     /// count is done or has reached the limit. Round trips: 1 + ceil(limit / page) at most.
     func resolveLag(_ work: inout [LagWork], via redis: some RedisPipeline, _ stats: inout PollStats) throws {
         while true {
-            var reads: [(index: Int, from: StreamID, size: Int)] = []
-            for (i, item) in work.enumerated() {
-                switch item.phase {
-                case .done: continue
-                case .findOldest(let from): reads.append((i, from, 1))
-                case .counting(let from, let counted):
-                    reads.append((i, from, min(settings.countPageSize, settings.countLimit - counted)))
-                }
-            }
+            var reads: [LagRead] = []
+            for i in work.indices { queueRead(work, i, &reads) }
             if reads.isEmpty { break }
-            let commands = reads.map { Commands.range(work[$0.index].key, from: $0.from, count: $0.size) }
+            let commands = reads.map(\.command)
             count(commands, &stats)
             try redis.pipeline(commands) { index, reply in
                 let read = reads[index]
@@ -149,19 +176,53 @@ extension Collector {
         }
     }
 
+    /// The range read `work[index]` needs next, if any, added to `reads`.
+    func queueRead(_ work: [LagWork], _ index: Int, _ reads: inout [LagRead]) {
+        let item = work[index]
+        switch item.phase {
+        case .done: return
+        case .findOldest(let from):
+            reads.append(LagRead(index: index, size: 1, command: Commands.range(item.key, from: from, count: 1)))
+        case .counting(let from, let counted):
+            let size = min(settings.countPageSize, settings.countLimit - counted)
+            reads.append(LagRead(index: index, size: size, command: Commands.range(item.key, from: from, count: size)))
+        case .countingDelivered(let page):
+            guard let first = item.firstEntryID else { return }
+            reads.append(LagRead(index: index, size: page, command: Commands.range(item.key, from: first, count: page)))
+        }
+    }
+
     /// Moves one group on by one range reply.
-    private func advance(_ item: inout LagWork, pageSize: Int, reply: ReplyView, _ stats: inout PollStats) {
+    func advance(_ item: inout LagWork, pageSize: Int, reply: ReplyView, _ stats: inout PollStats) {
         let ids: EntryRange
         do throws(ReplyError) {
-            ids = try entryRange(of: reply)
+            ids = try entryRange(of: reply, splitAt: item.lastDeliveredID)
         } catch {
             // The stream changed type or vanished between round trips: stop here.
             stats.skip(error.kind, "stream \(Name(item.key).display): \(error.description)")
-            if case .counting(_, let counted) = item.phase {
+            switch item.phase {
+            case .counting(_, let counted):
                 item.lag = counted
                 item.exact = false
+            case .countingDelivered: item.exact = false  // no count to give: the lag stays unknown
+            default: break
             }
             item.phase = .done
+            return
+        }
+        if case .countingDelivered = item.phase {
+            // Exact when the page still starts at the poll's first entry (nothing before
+            // last-delivered-id was trimmed) and reaches past last-delivered-id.
+            if ids.first == item.firstEntryID, let above = ids.firstAbove, item.length - ids.atOrBelow >= 1 {
+                item.lag = item.length - ids.atOrBelow
+                item.firstUndelivered = above
+                item.phase = .done
+            } else if let next = item.lastDeliveredID.successor {
+                item.phase = .counting(from: next, counted: 0)  // the next round trip, the usual way
+            } else {
+                item.lag = 0
+                item.phase = .done
+            }
             return
         }
         if item.firstUndelivered == nil { item.firstUndelivered = ids.first }

@@ -108,8 +108,12 @@ public final class Collector {
         var streams: [StreamState] = []
         var work: [LagWork] = []
         var info: Result<StreamInfo, ReplyError> = .failure(ReplyError(.malformed, "no XINFO reply"))
+        // Round trip 2 is queued stream by stream as round trip 1 is read, and goes out while
+        // the rest of round trip 1 is still answered: the first undelivered entry of each group
+        // with lag, and where Redis' lag is missing or not trusted, a first page of counting.
+        var reads: [LagRead] = []
         count(first, &stats)
-        try redis.pipeline(first) { index, reply in
+        try redis.pipeline(first, each: { index, reply, followUps in
             if index == 0 {
                 do throws(ReplyError) { nowMs = try redisTimeMs(of: reply) } catch { clockError = error }
                 return
@@ -126,7 +130,11 @@ public final class Collector {
                 let (stream, streamWork) = build(name: name, info: info, lastEntryID: lastID,
                                                  nowMs: nowMs, version: version, streamIndex: streams.count, stats: &stats)
                 streams.append(stream)
-                work += streamWork
+                for item in streamWork {
+                    work.append(item)
+                    queueRead(work, work.count - 1, &reads)
+                }
+                while followUps.count < reads.count { followUps.append(reads[followUps.count].command) }
             } catch {
                 stats.skip(error.kind, "stream \(name.display): \(error.description)")
                 guard fixedSet.contains(name) else { return }  // a discovered stream that vanished leaves
@@ -139,11 +147,17 @@ public final class Collector {
                 }
                 streams.append(StreamState(name: name, presence: presence))
             }
-        }
+        }, then: { index, reply in
+            let read = reads[index]
+            advance(&work[read.index], pageSize: read.size, reply: reply, &stats)
+        })
         if let clockError { throw clockError }
+        if !reads.isEmpty {
+            stats.roundTrips += 1
+            stats.commands += reads.count
+        }
 
-        // Round trips 2..n: the first undelivered entry of each group with lag, and where Redis
-        // gives no lag, a bounded count of the undelivered entries, all groups in one pipeline.
+        // Round trips 3..n: the counts that did not end within their first page.
         try resolveLag(&work, via: redis, &stats)
         // The stall clocks of this poll's groups, carried over or started; the others are dropped.
         var clocks: [GroupKey: StallClock] = [:]
