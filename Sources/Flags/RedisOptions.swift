@@ -7,7 +7,7 @@ import RedisProtocol
 /// password, TLS and Sentinel.
 public struct RedisOptions: ParsableArguments {
     @Option(name: .customLong("redis.url"), help: ArgumentHelp(
-        "redis://[user[:password]@]host:port/db, rediss://… (TLS) or unix:///path?db=N; repeatable or comma-separated: the sentinels with --redis.sentinel.master (env REDIS_URL; default \(Defaults.redisURL))",
+        "redis://[user[:password]@]host:port/db, rediss://… (TLS) or unix:///path?db=N; repeatable or comma-separated: a Redis Cluster's seed nodes, or the sentinels with --redis.sentinel.master (env REDIS_URL; default \(Defaults.redisURL))",
         valueName: "url"))
     var urls: [String] = []
 
@@ -45,6 +45,11 @@ public struct RedisOptions: ParsableArguments {
         "File holding the sentinels' password (the master's comes from the URL or --redis.password-file)", valueName: "file"))
     var sentinelPasswordFile: String?
 
+    @Option(name: .customLong("redis.cluster"), help: ArgumentHelp(
+        "auto (cluster mode when the server says cluster_enabled:1, or when several --redis.url are given without sentinels), true or false",
+        valueName: "mode"))
+    var cluster: String = ClusterMode.auto.rawValue
+
     public init() {}
 
     public func apply(to c: inout ExporterConfig, environment: [String: String]) throws(FlagError) {
@@ -75,8 +80,19 @@ public struct RedisOptions: ParsableArguments {
         c.redis = first
         c.redisURLs = endpoints
         c.sentinel = try sentinel(endpoints: endpoints, flag: flag)
-        if c.sentinel == nil, endpoints.count > 1 {
-            throw FlagError(flag: flag, problem: "several URLs are the sentinels of --redis.sentinel.master (Redis Cluster seeds are not supported yet)")
+        guard let mode = ClusterMode(rawValue: cluster) else {
+            throw FlagError(flag: "--redis.cluster", problem: "'\(cluster.escapingControlCharacters)' is not auto, true or false")
+        }
+        c.cluster = mode
+        if c.sentinel != nil, mode == .on {
+            throw FlagError(flag: "--redis.cluster", problem: "a Redis Cluster is not monitored through sentinels: drop --redis.sentinel.master or this flag")
+        }
+        if c.sentinel == nil, endpoints.count > 1, mode == .off {
+            throw FlagError(flag: flag, problem: "several URLs are a cluster's seeds or the sentinels of --redis.sentinel.master, not one server (--redis.cluster false)")
+        }
+        if c.sentinel == nil, mode != .off, endpoints.count > 1 || mode == .on,
+           endpoints.contains(where: { if case .unix = $0.address { true } else { false } }) {
+            throw FlagError(flag: flag, problem: "a Redis Cluster's nodes are reached over TCP: use redis:// or rediss://")
         }
         c.redisTimeout = try FlagValues.duration("--redis.timeout", timeout, minimum: 0.001)
     }

@@ -29,7 +29,7 @@ final class Poller: Sendable {
 
     func start() {
         let thread = Thread { [self] in
-            var loop = Loop(config: config, source: RedisSource(config: config, tls: tls), logger: logger, publish: publish)
+            var loop = Loop(config: config, source: RedisSource(config: config, tls: tls), tls: tls, logger: logger, publish: publish)
             loop.run(stopping: { self.stopping.load(ordering: .acquiring) }, sleep: { seconds in
                 _ = self.wakeUp.wait(timeout: .now() + seconds)
             })
@@ -67,8 +67,13 @@ private struct Loop {
     var failures = 0
     /// Skip reasons already logged once.
     var loggedSkips = Set<String>()
+    /// Redis Cluster: the map and a connection per primary; `clusterMode` is decided once, by
+    /// `--redis.cluster` or (auto) by the first server reached.
+    let cluster: ClusterSource
+    var clusterMode: Bool?
+    var refreshClusterMap = false
 
-    init(config: ExporterConfig, source: RedisSource, logger: Logger,
+    init(config: ExporterConfig, source: RedisSource, tls: RedisTLS?, logger: Logger,
          publish: @escaping @Sendable (Snapshot?, ExporterStatus) -> Void) {
         self.config = config
         self.source = source
@@ -76,6 +81,14 @@ private struct Loop {
         self.publish = publish
         collector = Collector(settings: .init(config: config))
         fixedStreams = config.streams.map(Name.init)
+        cluster = ClusterSource(config: config, tls: tls)
+        switch config.cluster {
+        case .on: clusterMode = true
+        case .off: clusterMode = false
+        case .auto:
+            // Several URLs are a cluster's seeds (or sentinels); one URL: its server says.
+            if config.sentinel != nil { clusterMode = false } else if config.redisURLs.count > 1 { clusterMode = true }
+        }
     }
 
     /// CPU time of the calling thread: what a poll costs the exporter, without waiting on Redis.
@@ -117,6 +130,7 @@ private struct Loop {
             sleep(ok ? max(config.pollInterval - cycle, 0) : backoff())
         }
         source.disconnect()
+        cluster.disconnect()
     }
 
     private static func seconds(_ d: Duration) -> Double {
@@ -132,7 +146,19 @@ private struct Loop {
     private mutating func pollOnce() -> Bool {
         status.pollsTotal += 1
         do {
-            try pollOnce(retry: source.isSentinel)
+            if clusterMode == nil {
+                let (connection, _) = try connected()
+                clusterMode = try ClusterSource.isCluster(connection)
+                if clusterMode == true {
+                    logger.info("redis cluster mode (cluster_enabled:1)", metadata: ["redis.address": "\(source.current.description)"])
+                    source.disconnect()
+                }
+            }
+            if clusterMode == true {
+                try pollCluster()
+            } else {
+                try pollOnce(retry: source.isSentinel)
+            }
             return true
         } catch let error as RedisError {
             fail(reason: error.kind.rawValue, message: error.description)
@@ -180,6 +206,101 @@ private struct Loop {
         failures = 0
     }
 
+    /// A cluster poll: the map read when it may have changed, discovery on every primary when
+    /// due, then every primary at once (`ClusterPoll`).
+    private mutating func pollCluster() throws {
+        if refreshClusterMap || cluster.map == nil {
+            let before = cluster.map
+            let map = try cluster.refresh()
+            if map != before {
+                logger.info("redis cluster map", metadata: [
+                    "redis.primaries": "\(map.primaries.map(\.description).joined(separator: ","))",
+                    "redis.unserved_slots": "\(map.uncoveredSlots)",
+                ])
+            }
+            refreshClusterMap = false
+        }
+        try discoverClusterIfDue()
+        var stats = PollStats()
+        let fixedSet = Set(fixedStreams)
+        let names = Collector.uniqueDisplay((fixedStreams + discovered.filter { !fixedSet.contains($0) }).sorted(), &stats)
+        let outcome = try ClusterPoll(cluster: cluster, collector: collector).poll(names: names, fixed: fixedSet, previous: lastGood)
+        stats.merge(outcome.stats)
+        refreshClusterMap = outcome.refreshMap
+        var nodes: [String: NodeStatus] = [:]
+        for (node, result) in outcome.nodes {
+            var n = status.nodes[node.description] ?? NodeStatus(up: true)
+            n.up = result.error == nil
+            n.pollSeconds = result.seconds
+            n.staleStreams = result.staleStreams
+            if let error = result.error {
+                n.errors += 1
+                let reason = (error as? RedisError)?.kind.rawValue ?? (error as? ReplyError)?.kind.rawValue ?? "internal"
+                n.lastError = "\(error)"
+                status.pollErrors[reason, default: 0] += 1
+                if status.nodes[node.description]?.up != false {
+                    logger.warning("redis cluster node did not answer; its streams are shown stale", metadata: [
+                        "redis.node": "\(node)", "reason": "\(reason)", "error": "\(error)",
+                    ])
+                }
+            } else {
+                n.lastError = nil
+            }
+            nodes[node.description] = n
+        }
+        status.nodes = nodes
+        for (reason, count) in stats.skipped { status.pollErrors[reason, default: 0] += count }
+        logFirstSkips(stats)
+        status.lastRoundTrips = stats.roundTrips
+        status.lastCommands = stats.commands
+        status.streamsMonitored = outcome.snapshot.streams.count
+        status.streamsDropped = discoveredDropped
+        status.redisUp = true
+        status.lastError = nil
+        status.lastSuccessAt = Date().timeIntervalSince1970
+        lastGood = outcome.snapshot
+        if failures > 0 { logger.info("redis cluster reachable again") }
+        failures = 0
+    }
+
+    /// Discovery on each primary (SCAN is per node), the names merged and capped together. The
+    /// names a primary that did not answer had are kept (shown stale), not dropped.
+    private mutating func discoverClusterIfDue() throws {
+        guard !config.streamPatterns.isEmpty, let map = cluster.map else { return }
+        let now = ContinuousClock.now
+        if let last = lastDiscovery, now - last < .milliseconds(Int64(config.discoveryInterval * 1000)) { return }
+        let fixed = Set(fixedStreams)
+        let limit = max(config.maxStreams - fixed.count, 0)
+        var found = Set<Name>()
+        var dropped = 0
+        var failed = Set<ClusterNode>()
+        for node in map.primaries {
+            do {
+                let result = try Discovery.discover(patterns: config.streamPatterns, excluding: fixed, limit: limit,
+                                                    via: try cluster.connection(to: node))
+                found.formUnion(result.streams)
+                dropped += result.dropped
+            } catch {
+                cluster.drop(node)
+                failed.insert(node)
+            }
+        }
+        if failed.count == map.primaries.count { throw RedisError(.connect, "no cluster primary answered discovery") }
+        for name in discovered where map.primary(for: name.bytes).map(failed.contains) ?? false { found.insert(name) }
+        let sorted = found.sorted()
+        dropped += max(sorted.count - limit, 0)
+        let kept = Array(sorted.prefix(limit))
+        lastDiscovery = now
+        if kept != discovered || dropped != discoveredDropped {
+            logger.info("stream discovery", metadata: [
+                "streams.discovered": "\(kept.count)", "streams.dropped": "\(dropped)",
+                "redis.primaries": "\(map.primaries.count)",
+            ])
+        }
+        discovered = kept
+        discoveredDropped = dropped
+    }
+
     /// A reason to skip something is logged the first time it happens, with an example; later
     /// ones are only counted (`event_exporter_poll_errors_total`), so that a key that stays
     /// wrong does not write a line every poll.
@@ -194,6 +315,11 @@ private struct Loop {
 
     private mutating func fail(reason: String, message: String) {
         source.disconnect()
+        if clusterMode == true {
+            cluster.disconnect()
+            refreshClusterMap = true
+            for key in status.nodes.keys { status.nodes[key]?.up = false }
+        }
         failures += 1
         status.redisUp = false
         status.lastError = message

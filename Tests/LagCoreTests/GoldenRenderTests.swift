@@ -78,6 +78,46 @@ struct GoldenRenderTests {
         try expectGolden("health-no-snapshot.json", report.json)
     }
 
+    // MARK: Redis Cluster, one primary down
+
+    /// The golden snapshot as a cluster poll shows it with the primary of the first stream
+    /// down: that stream's figures from an earlier poll, stale; the node families.
+    static var clusterSnapshot: Snapshot {
+        var s = snapshot
+        s.streams[0].stale = true
+        return s
+    }
+
+    static var clusterStatus: ExporterStatus {
+        var status = GoldenSnapshot.status
+        status.nodes = [
+            "127.0.0.1:7001": NodeStatus(up: true, pollSeconds: 0.0125),
+            "127.0.0.1:7002": NodeStatus(up: false, pollSeconds: 2, errors: 3, lastError: "connect: Connection refused", staleStreams: 1),
+            "127.0.0.1:7003": NodeStatus(up: true, pollSeconds: 0.25, errors: 1),
+        ]
+        return status
+    }
+
+    @Test("metrics-cluster.prom: a stale stream shows no series; event_exporter_node_* per primary")
+    func metricsCluster() throws {
+        try expectGolden("metrics-cluster.prom", MetricsRenderer.render(
+            snapshot: Self.clusterSnapshot, status: Self.clusterStatus, build: GoldenSnapshot.build, process: nil, format: .text))
+    }
+
+    @Test("consumer-lag-cluster.json and streams-cluster.json: the stale stream flagged")
+    func jsonCluster() throws {
+        try expectGolden("consumer-lag-cluster.json", JSONRenderer.consumerLag(Self.clusterSnapshot, redisConnected: true, stale: false))
+        try expectGolden("streams-cluster.json", JSONRenderer.streams(Self.clusterSnapshot, redisConnected: true, stale: false))
+    }
+
+    @Test("health-cluster.json: the node that is down named, degraded")
+    func healthCluster() throws {
+        let report = HealthReport(snapshot: Self.clusterSnapshot, status: Self.clusterStatus, thresholds: Thresholds(),
+                                  freshness: Freshness(pollInterval: 5), now: GoldenSnapshot.collectedAt + 1.2)
+        #expect(report.status >= .degraded)
+        try expectGolden("health-cluster.json", report.json)
+    }
+
     // MARK: invariants of the rendered JSON (independent of the golden files)
 
     @Test("consumer-lag: total_lag is the sum of the streams' lag, stream_count their number")

@@ -21,7 +21,9 @@ struct MetricsDocTests {
     func renderedFamiliesAreTheTable() throws {
         #expect(Set(MetricFamily.all.map(\.name)).count == MetricFamily.all.count)
         let byName = Dictionary(uniqueKeysWithValues: MetricFamily.all.map { ($0.name, $0) })
-        let text = try String(contentsOf: Fixtures.golden.appendingPathComponent("metrics.prom"), encoding: .utf8)
+        let text = try ["metrics.prom", "metrics-cluster.prom"].map {
+            try String(contentsOf: Fixtures.golden.appendingPathComponent($0), encoding: .utf8)
+        }.joined()
         var seen = Set<String>()
         for line in text.split(separator: "\n") where line.hasPrefix("# TYPE ") {
             let parts = line.split(separator: " ")

@@ -22,6 +22,8 @@ public struct ExporterConfig: Sendable {
     public var redisURLs: [RedisEndpoint] = [Defaults.redis]
     /// Set by `--redis.sentinel.master`: `redisURLs` are sentinels.
     public var sentinel: SentinelSettings?
+    /// `--redis.cluster`: whether `redisURLs` are the seeds of a Redis Cluster.
+    public var cluster: ClusterMode = .auto
     public var redisTimeout: Double = 2
     public var streams: [[UInt8]] = FlagValues.list(Defaults.streams).map { Array($0.utf8) }
     public var streamPatterns: [String] = []
@@ -118,4 +120,11 @@ enum HostPort {
         guard !host.contains(":") else { return nil }
         return (host, text[text.index(after: colon)...])
     }
+}
+
+/// `--redis.cluster`: `auto` asks the server (`cluster_enabled:1` in `INFO cluster`).
+public enum ClusterMode: String, Sendable, Equatable, CaseIterable {
+    case auto
+    case on = "true"
+    case off = "false"
 }

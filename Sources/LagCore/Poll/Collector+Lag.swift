@@ -1,9 +1,9 @@
 import RedisProtocol
 
 /// One monitored group whose lag or oldest undelivered entry may still need Redis.
-struct LagWork {
+struct LagWork: Sendable {
     /// What is left to read for the group; each read moves it on, ending at `.done`.
-    enum Phase {
+    enum Phase: Sendable {
         /// The lag and the oldest undelivered entry are known (or there is none).
         case done
         /// The lag is known; the oldest undelivered entry is the first at or after `from`.

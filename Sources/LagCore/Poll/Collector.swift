@@ -10,12 +10,20 @@ public struct PollStats: Sendable, Equatable {
     public var firstSkip: [String: String] = [:]
     public init() {}
 
-    mutating func skip(_ reason: ReplyError.Kind, _ what: @autoclosure () -> String) {
+    /// Adds another share's counts (its first examples kept where this has none).
+    public mutating func merge(_ other: PollStats) {
+        roundTrips = max(roundTrips, other.roundTrips)
+        commands += other.commands
+        for (reason, count) in other.skipped { skipped[reason, default: 0] += count }
+        for (reason, what) in other.firstSkip where firstSkip[reason] == nil { firstSkip[reason] = what }
+    }
+
+    public mutating func skip(_ reason: ReplyError.Kind, _ what: @autoclosure () -> String) {
         skip(reason.rawValue, what())
     }
 
     /// Counts a skip; `what` is only built for the first of its reason in a poll.
-    mutating func skip(_ reason: String, _ what: @autoclosure () -> String) {
+    public mutating func skip(_ reason: String, _ what: @autoclosure () -> String) {
         skipped[reason, default: 0] += 1
         if firstSkip[reason] == nil { firstSkip[reason] = what() }
     }
@@ -92,15 +100,52 @@ public final class Collector {
         var stats = PollStats()
         let fixedSet = Set(fixed)
         let names = Self.uniqueDisplay((fixed + discovered.filter { !fixedSet.contains($0) }).sorted(), &stats)
+        // Every figure of the snapshot is read at or after this instant, the one of `TIME`.
+        let collectedAt = wallClock()
+        var part = try collect(names, fixed: fixedSet, via: redis, version: version)
+        for (name, message) in part.redirected {  // not a cluster: a MOVED is an error like any other
+            part.stats.skip(ReplyError.from(redisError: message).kind, "stream \(name.display): \(message)")
+            if fixedSet.contains(name) { part.streams.append(StreamState(name: name, presence: .unreadable)) }
+        }
+        part.streams.sort { $0.name < $1.name }
+        let (snapshot, partStats) = finish([part], collectedAt: collectedAt)
+        stats.merge(partStats)
+        return (snapshot, stats)
+    }
 
+    /// What one server's round trips gave for its share of the streams, before the stall clocks
+    /// and statuses, which `finish` works out over every share of a poll.
+    public struct Part: Sendable {
+        public fileprivate(set) var streams: [StreamState]
+        var work: [LagWork]
+        /// Redis' clock (`TIME`) on that server, epoch ms.
+        public let nowMs: Int64
+        public var stats: PollStats
+        /// Keys the server does not serve now (Redis Cluster `MOVED`/`ASK`, or `CLUSTERDOWN`,
+        /// `TRYAGAIN`, `LOADING`), with Redis' words: neither reported nor counted here, for the
+        /// caller to read on the right node or show as an earlier poll saw them.
+        public let redirected: [(name: Name, message: String)]
+
+        /// Streams of a server that did not answer, as an earlier poll saw them, shown stale.
+        public static func stale(_ streams: [StreamState]) -> Part {
+            Part(streams: streams.map { var s = $0; s.stale = true; return s }.sorted { $0.name < $1.name },
+                 work: [], nowMs: 0, stats: PollStats(), redirected: [])
+        }
+    }
+
+    /// The round trips of one poll on one server for `names` (sorted, unique): its clock, each
+    /// stream's XINFO and last entry, then the lag work. Touches no state of the collector, so
+    /// one collector may collect from several servers at once (the primaries of a cluster).
+    public func collect(_ names: [Name], fixed fixedSet: Set<Name>, via redis: some RedisPipeline,
+                        version: ServerVersion?) throws -> Part {
+        var stats = PollStats()
+        var redirected: [(name: Name, message: String)] = []
         // Round trip 1: Redis' clock, then per stream everything XINFO FULL knows and its last entry.
         var first: [[[UInt8]]] = [[Array("TIME".utf8)]]
         for name in names {
             first.append(Commands.xinfoFull(name.bytes))
             first.append(Commands.lastEntry(name.bytes))
         }
-        // Every figure of the snapshot is read at or after this instant, the one of `TIME`.
-        let collectedAt = wallClock()
         // Each reply is read as it arrives: the stream's XINFO, then (with its last entry) the
         // stream's state. Only the parsed figures are kept, never the replies.
         var nowMs: Int64 = 0
@@ -112,6 +157,7 @@ public final class Collector {
         // the rest of round trip 1 is still answered: the first undelivered entry of each group
         // with lag, and where Redis' lag is missing or not trusted, a first page of counting.
         var reads: [LagRead] = []
+        var queued = 0
         count(first, &stats)
         try redis.pipeline(first, each: { index, reply, followUps in
             if index == 0 {
@@ -134,8 +180,15 @@ public final class Collector {
                     work.append(item)
                     queueRead(work, work.count - 1, &reads)
                 }
-                while followUps.count < reads.count { followUps.append(reads[followUps.count].command) }
+                while queued < reads.count {
+                    followUps.append(reads[queued].command)
+                    queued += 1
+                }
             } catch {
+                if error.kind == .redirected || error.kind == .unavailable {
+                    redirected.append((name, error.description))
+                    return
+                }
                 stats.skip(error.kind, "stream \(name.display): \(error.description)")
                 guard fixedSet.contains(name) else { return }  // a discovered stream that vanished leaves
                 // A fixed stream stays, with no groups: lag 0, reported as missing or unreadable.
@@ -159,21 +212,34 @@ public final class Collector {
 
         // Round trips 3..n: the counts that did not end within their first page.
         try resolveLag(&work, via: redis, &stats)
-        // The stall clocks of this poll's groups, carried over or started; the others are dropped.
+        return Part(streams: streams, work: work, nowMs: nowMs, stats: stats, redirected: redirected)
+    }
+
+    /// One snapshot from the parts of a poll (one per server; each stream in one part): every
+    /// group settled against its own server's clock, the stall clocks carried over or started
+    /// (those of groups no longer seen are dropped), the streams in key order. The parts' stream
+    /// lists must each be sorted; the snapshot's clock is the latest of theirs.
+    public func finish(_ parts: [Part], collectedAt: Double) -> (Snapshot, PollStats) {
+        var stats = PollStats()
         var clocks: [GroupKey: StallClock] = [:]
-        clocks.reserveCapacity(work.count)
-        for item in work {
-            let key = GroupKey(stream: streams[item.streamIndex].name.bytes,
-                               group: streams[item.streamIndex].groups[item.groupIndex].name.bytes)
-            let ldi = streams[item.streamIndex].groups[item.groupIndex].lastDeliveredID ?? .zero
-            let isStalled = stalled(key, ldi, lag: item.lag ?? 0, nowMs: nowMs, &clocks)
-            Self.settle(&streams[item.streamIndex].groups[item.groupIndex], item, stalled: isStalled, nowMs: nowMs,
-                        thresholds: settings.thresholds)
+        clocks.reserveCapacity(parts.reduce(0) { $0 + $1.work.count })
+        var merged: [[StreamState]] = []
+        for var part in parts {
+            stats.merge(part.stats)
+            for item in part.work {
+                let key = GroupKey(stream: part.streams[item.streamIndex].name.bytes,
+                                   group: part.streams[item.streamIndex].groups[item.groupIndex].name.bytes)
+                let ldi = part.streams[item.streamIndex].groups[item.groupIndex].lastDeliveredID ?? .zero
+                let isStalled = stalled(key, ldi, lag: item.lag ?? 0, nowMs: part.nowMs, &clocks)
+                Self.settle(&part.streams[item.streamIndex].groups[item.groupIndex], item, stalled: isStalled,
+                            nowMs: part.nowMs, thresholds: settings.thresholds)
+            }
+            merged.append(part.streams)
         }
         stallClocks = clocks
-
-        let snapshot = Snapshot(collectedAt: collectedAt, redisTimeMs: nowMs, streams: streams)
-        return (snapshot, stats)
+        let streams = merged.count == 1 ? merged[0] : merged.flatMap { $0 }.sorted { $0.name < $1.name }
+        let nowMs = parts.map(\.nowMs).max() ?? 0
+        return (Snapshot(collectedAt: collectedAt, redisTimeMs: nowMs, streams: streams), stats)
     }
 
     /// A group's figures once its lag work is done (in place: no copy of the group).
@@ -191,7 +257,7 @@ public final class Collector {
 
     /// Drops names whose display form (non-UTF-8 bytes as U+FFFD) repeats an earlier one: two
     /// series or JSON keys with the same labels would break a scrape. Counted as `duplicate_name`.
-    static func uniqueDisplay(_ names: [Name], _ stats: inout PollStats) -> [Name] {
+    public static func uniqueDisplay(_ names: [Name], _ stats: inout PollStats) -> [Name] {
         if names.count < 2 { return names }
         var seen = Set<String>()
         return names.filter { name in

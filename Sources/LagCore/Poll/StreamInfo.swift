@@ -51,6 +51,10 @@ public struct ReplyError: Error, Equatable, CustomStringConvertible {
         case malformed = "malformed_reply"
         /// The ACL user may not run the command or read the key (`NOPERM`).
         case noPermission = "noperm"
+        /// A cluster node does not serve the key's slot (`MOVED`, `ASK`).
+        case redirected = "moved"
+        /// A cluster node serves no key now (`CLUSTERDOWN`, `TRYAGAIN`, `LOADING`).
+        case unavailable = "cluster_down"
     }
     public var kind: Kind
     public var description: String
@@ -67,6 +71,10 @@ public struct ReplyError: Error, Equatable, CustomStringConvertible {
         if message.hasPrefix("NOGROUP") { return ReplyError(.noSuchGroup, message) }
         // The text differs between versions (8.x names the user); the prefix does not.
         if message.hasPrefix("NOPERM") { return ReplyError(.noPermission, message) }
+        if message.hasPrefix("MOVED ") || message.hasPrefix("ASK ") { return ReplyError(.redirected, message) }
+        if message.hasPrefix("CLUSTERDOWN") || message.hasPrefix("TRYAGAIN") || message.hasPrefix("LOADING") {
+            return ReplyError(.unavailable, message)
+        }
         return ReplyError(.commandError, message)
     }
 }

@@ -47,6 +47,7 @@ public enum JSONRenderer {
             w.field("pending", stream.pending)
             w.field("lag_seconds", seconds: stream.lagSeconds)
             w.field("status", stream.status.description)
+            if stream.stale { w.field("stale", true) }
             w.key("groups")
             w.beginObject()
             for group in stream.groups {
@@ -139,6 +140,7 @@ public enum JSONRenderer {
             case .forbidden: w.field("error", "the exporter's ACL user may not read this key (NOPERM)")
             case .exists, .missing: break
             }
+            if s.stale { w.field("stale", true) }
             w.endObject()
             w.flushIfFull()
         }

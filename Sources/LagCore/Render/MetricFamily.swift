@@ -62,6 +62,9 @@ extension MetricFamily {
     static let pollCommands = MetricFamily("event_exporter_poll_redis_commands", .gauge, [], "Redis commands sent by the last poll.", note: "always")
     static let streamsMonitored = MetricFamily("event_exporter_streams_monitored", .gauge, [], "Streams monitored (fixed and discovered).", note: "always")
     static let streamsDropped = MetricFamily("event_exporter_streams_dropped", .gauge, [], "Discovered streams left out because of --streams.max.", note: "always")
+    static let nodeUp = MetricFamily("event_exporter_node_up", .gauge, ["node"], "1 when the last poll of this Redis Cluster primary succeeded.", note: "cluster mode only")
+    static let nodePollDuration = MetricFamily("event_exporter_node_poll_duration_seconds", .gauge, ["node"], "Duration of the last poll of this Redis Cluster primary.", note: "cluster mode only")
+    static let nodePollErrors = MetricFamily("event_exporter_node_poll_errors_total", .counter, ["node"], "Failed polls of this Redis Cluster primary.", note: "cluster mode only")
     static let buildInfo = MetricFamily("event_exporter_build_info", .gauge, ["version", "swift_version", "hiredis_version", "microhttpd_version"], "Versions of the exporter and its libraries; always 1.", note: "always")
 
     // The standard process families, from /proc.
@@ -79,7 +82,7 @@ extension MetricFamily {
         instancePending, instanceIdle, instanceInactive,
         streamLength, streamGroups, streamEntriesAdded, streamLastEntryTimestamp,
         redisUp, pollDuration, polls, pollOverruns, pollErrors, lastPollSuccess, pollRoundTrips, pollCommands,
-        streamsMonitored, streamsDropped, buildInfo,
+        streamsMonitored, streamsDropped, nodeUp, nodePollDuration, nodePollErrors, buildInfo,
         processCPU, processResident, processVirtual, processOpenFDs, processMaxFDs, processStart,
     ]
 

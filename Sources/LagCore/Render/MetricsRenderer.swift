@@ -56,7 +56,8 @@ public enum MetricsRenderer {
     /// bytes that each family's sample reuses; samples are written family by family, walking
     /// the snapshot by index (no copies of its values).
     static func writeSnapshotFamilies(_ snapshot: Snapshot, into w: inout TextWriter) {
-        let streams = snapshot.streams
+        // A stale stream (its cluster node down) shows no series: no frozen figures.
+        let streams = snapshot.streams.contains(where: \.stale) ? snapshot.streams.filter { !$0.stale } : snapshot.streams
         var groupBlocks: [[UInt8]] = []
         var groupAt: [(stream: Int, group: Int)] = []
         for (si, stream) in streams.enumerated() {
@@ -165,6 +166,15 @@ public enum MetricsRenderer {
         ] {
             w.family(family)
             w.sample(family, value)
+        }
+        if !status.nodes.isEmpty {
+            let nodes = status.nodes.sorted { $0.key < $1.key }
+            w.family(.nodeUp)
+            for (node, s) in nodes { w.sample(.nodeUp, [node], s.up ? 1 : 0) }
+            w.family(.nodePollDuration)
+            for (node, s) in nodes { w.sample(.nodePollDuration, [node], s.pollSeconds) }
+            w.family(.nodePollErrors)
+            for (node, s) in nodes { w.sample(.nodePollErrors, [node], Double(s.errors)) }
         }
         w.family(.buildInfo)
         w.sample(.buildInfo, [build.version, build.swiftVersion, build.hiredisVersion, build.microhttpdVersion], 1)

@@ -28,8 +28,31 @@ public struct ExporterStatus: Sendable {
     public var streamsDropped = 0
     /// A short, secret-free reason for the last failure (shown in health reasons and logs).
     public var lastError: String?
+    /// Redis Cluster: each primary (`host:port`) of the last poll; empty otherwise.
+    public var nodes: [String: NodeStatus] = [:]
 
     public init() {}
+}
+
+/// One Redis Cluster primary as the last poll saw it.
+public struct NodeStatus: Sendable, Equatable {
+    public var up: Bool
+    /// The node's share of the last poll (its round trips), seconds.
+    public var pollSeconds: Double
+    /// Failed polls of this node, cumulative.
+    public var errors: Int
+    /// Why it is down, in words (secret-free), when it is.
+    public var lastError: String?
+    /// Streams of this node shown stale (from an earlier poll) while it is down.
+    public var staleStreams: Int
+
+    public init(up: Bool, pollSeconds: Double = 0, errors: Int = 0, lastError: String? = nil, staleStreams: Int = 0) {
+        self.up = up
+        self.pollSeconds = pollSeconds
+        self.errors = errors
+        self.lastError = lastError
+        self.staleStreams = staleStreams
+    }
 }
 
 /// A cumulative Prometheus histogram.

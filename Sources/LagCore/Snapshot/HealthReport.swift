@@ -28,6 +28,11 @@ public struct HealthReport: Sendable {
         if !exporter.redisUp {
             add(.unhealthy, "redis is not connected" + (exporter.lastError.map { ": \($0)" } ?? ""))
         }
+        // Redis Cluster: a primary down while others answer; its streams are shown stale.
+        for (node, s) in exporter.nodes.sorted(by: { $0.key < $1.key }) where !s.up && exporter.redisUp {
+            add(.degraded, "redis cluster node \(node) is down (\(s.staleStreams) streams stale)"
+                + (s.lastError.map { ": \($0)" } ?? ""))
+        }
         var total = 0
         if let snapshot {
             let findings = findings ?? HealthFindings(snapshot: snapshot, thresholds: thresholds)

@@ -83,6 +83,9 @@ public struct StreamState: Sendable {
     public var lastEntryAgeSeconds: Double?
     /// The monitored groups, sorted by name.
     public var groups: [GroupState] = []
+    /// Redis Cluster: the primary that serves the stream did not answer this poll, and these are
+    /// the figures of the last poll that read it (JSON only: no metric series shows them).
+    public var stale = false
 
     public init(name: Name, presence: Presence) {
         self.name = name
