@@ -10,8 +10,12 @@ struct CommandLineTests {
         (["--redis.timeout", "soon"], "--redis.timeout"),
         (["--no-such-flag"], "--no-such-flag"),
         (["--redis.url", "http://h:6380/0"], "rediss://"),
-        (["--redis.url", "redis://a:1,redis://b:2"], "--redis.sentinel.master"),
-        (["--redis.url", "redis://a:1", "--redis.url", "redis://b:2"], "--redis.sentinel.master"),
+        (["--redis.url", "redis://a:1,redis://b:2", "--redis.cluster", "false"], "--redis.cluster false"),
+        (["--redis.url", "redis://a:1", "--redis.url", "redis://b:2", "--redis.cluster", "false"], "--redis.sentinel.master"),
+        (["--redis.cluster", "maybe"], "--redis.cluster"),
+        (["--redis.url", "redis://a:1", "--redis.sentinel.master", "m", "--redis.cluster", "true"], "--redis.cluster"),
+        (["--redis.url", "unix:///tmp/s.sock", "--redis.cluster", "true"], "reached over TCP"),
+        (["--redis.url", "redis://a:1,unix:///tmp/s.sock"], "reached over TCP"),
         (["--redis.url", "unix:///tmp/s.sock", "--redis.sentinel.master", "mymaster"], "sentinels are reached over TCP"),
         (["--redis.sentinel.master", "my master"], "--redis.sentinel.master"),
         (["--redis.sentinel.password-file", "/etc/hostname"], "--redis.sentinel.password-file"),
@@ -65,7 +69,8 @@ struct CommandLineTests {
                      "--auth.bearer-tokens-file", "--auth.jwt.hmac-secret-file", "--auth.jwt.public-key-file",
                      "--auth.jwt.jwks-file", "--auth.jwt.issuer", "--auth.jwt.audience",
                      "--redis.tls.ca-file", "--redis.tls.cert-file", "--redis.tls.key-file", "--redis.tls.server-name",
-                     "--redis.tls.insecure-skip-verify", "--redis.sentinel.master", "--redis.sentinel.password-file"] {
+                     "--redis.tls.insecure-skip-verify", "--redis.sentinel.master", "--redis.sentinel.password-file",
+                     "--redis.cluster"] {
             #expect(run.stdout.contains(flag), "--help lacks \(flag)")
         }
         for defaultValue in ["redis://localhost:6380/0", "signalr-consumers", "127.0.0.1:9840", "5s", "5m", "10000", "512"] {
