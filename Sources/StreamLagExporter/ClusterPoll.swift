@@ -80,7 +80,14 @@ struct ClusterPoll {
         var nodes: [ClusterNode: NodeOutcome] = [:]
         var refreshMap = false
         var redirected: [(name: Name, message: String, from: ClusterNode)] = []
-        let previousByName = Dictionary((previous?.streams ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        // Only needed when a node or key did not answer: built then, once.
+        var previousIndex: [Name: StreamState]?
+        func previousStream(_ name: Name) -> StreamState? {
+            if previousIndex == nil {
+                previousIndex = Dictionary((previous?.streams ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            }
+            return previousIndex?[name]
+        }
         for share in shares {
             switch share.result {
             case .success(let part):
@@ -90,8 +97,8 @@ struct ClusterPoll {
             case .failure(let error):
                 cluster.drop(share.node)
                 refreshMap = true
-                let stale = share.names.compactMap { previousByName[$0] }
-                    + share.names.filter { fixed.contains($0) && previousByName[$0] == nil }
+                let stale = share.names.compactMap { previousStream($0) }
+                    + share.names.filter { fixed.contains($0) && previousStream($0) == nil }
                         .map { StreamState(name: $0, presence: .unreadable) }
                 parts.append(.stale(stale))
                 nodes[share.node] = NodeOutcome(seconds: share.seconds, error: error, staleStreams: stale.count)
@@ -111,13 +118,13 @@ struct ClusterPoll {
         if !down.isEmpty {
             refreshMap = true
             for item in down { stats.skip(.unavailable, "stream \(item.name.display): \(item.message)") }
-            parts.append(.stale(down.map { previousByName[$0.name] ?? StreamState(name: $0.name, presence: .unreadable) }
+            parts.append(.stale(down.map { previousStream($0.name) ?? StreamState(name: $0.name, presence: .unreadable) }
                 .filter { $0.presence != .unreadable || fixed.contains($0.name) }))
         }
         for name in unserved {
             stats.skip("unserved_slot", "stream \(name.display): no primary serves slot \(HashSlot.of(name.bytes))")
             if fixed.contains(name) {
-                var s = previousByName[name] ?? StreamState(name: name, presence: .unreadable)
+                var s = previousStream(name) ?? StreamState(name: name, presence: .unreadable)
                 s.stale = true
                 parts.append(.stale([s]))
             }

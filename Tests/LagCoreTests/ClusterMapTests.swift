@@ -96,3 +96,13 @@ struct ClusterMapTests {
         #expect(ReplyError.from(redisError: "ASK 3999 127.0.0.1:6381").kind == .redirected)
     }
 }
+
+@Suite("Cluster poll merge")
+struct ClusterMergeTests {
+    /// The parts of a cluster poll, each sorted, merge into one sorted list with every stream once.
+    @Test func partsMergeInKeyOrder() {
+        let parts = [["a", "d", "e"], ["b", "c"], [], ["f"]].map { $0.map { StreamState(name: Name($0), presence: .exists) } }
+        #expect(Collector.mergeSorted(parts).map(\.name.display) == ["a", "b", "c", "d", "e", "f"])
+        #expect(Collector.mergeSorted([]).isEmpty)
+    }
+}
