@@ -286,7 +286,14 @@ private struct Loop {
             }
         }
         if failed.count == map.primaries.count { throw RedisError(.connect, "no cluster primary answered discovery") }
-        for name in discovered where map.primary(for: name.bytes).map(failed.contains) ?? false { found.insert(name) }
+        // The SCANs of the primaries are not one instant: a key that migrates from a primary not
+        // scanned yet to one already scanned is seen by neither. A stream the last poll read
+        // stays until a poll finds it gone (a deleted one leaves then, as on one Redis); so do
+        // the streams of a primary that did not answer.
+        let lastSeen = Set(lastGood?.streams.lazy.filter { $0.exists }.map(\.name) ?? [])
+        for name in discovered where lastSeen.contains(name) || (map.primary(for: name.bytes).map(failed.contains) ?? false) {
+            found.insert(name)
+        }
         let sorted = found.sorted()
         dropped += max(sorted.count - limit, 0)
         let kept = Array(sorted.prefix(limit))

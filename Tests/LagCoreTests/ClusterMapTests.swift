@@ -6,11 +6,25 @@ import Testing
 struct ClusterMapTests {
     static func s(_ text: String) -> RedisReply { .string(Array(text.utf8)) }
 
-    static func shardNode(ip: String, endpoint: String, port: Int64, tlsPort: Int64? = nil, role: String) -> RedisReply {
+    /// After a failover Redis 8.2 lists the failed primary as a master still, next to the
+    /// promoted replica: the map names the one online.
+    @Test func aFailedPrimaryIsNotTheOneOnline() throws {
+        let failed: RedisReply = .array([
+            .array([Self.s("slots"), .array([.integer(0), .integer(16383)]), Self.s("nodes"), .array([
+                Self.shardNode(ip: "127.0.0.1", endpoint: "127.0.0.1", port: 7001, role: "master", health: "failed"),
+                Self.shardNode(ip: "127.0.0.1", endpoint: "127.0.0.1", port: 7004, role: "master"),
+            ])]),
+        ])
+        let map = try ClusterMap.fromShards(failed, askedHost: "x", tls: false)
+        #expect(map.primaries.map(\.port) == [7004])
+    }
+
+    static func shardNode(ip: String, endpoint: String, port: Int64, tlsPort: Int64? = nil, role: String,
+                          health: String = "online") -> RedisReply {
         var items: [RedisReply] = [s("id"), s("0123"), s("port"), .integer(port)]
         if let tlsPort { items += [s("tls-port"), .integer(tlsPort)] }
         items += [s("ip"), s(ip), s("endpoint"), s(endpoint), s("role"), s(role),
-                  s("replication-offset"), .integer(0), s("health"), s("online")]
+                  s("replication-offset"), .integer(0), s("health"), s(health)]
         return .array(items)
     }
 

@@ -71,7 +71,10 @@ public struct ClusterMap: Sendable, Equatable {
             guard let slots = fields["slots"]?.array, let nodes = fields["nodes"]?.array else {
                 throw ReplyError(.malformed, "CLUSTER SHARDS entry without slots or nodes")
             }
-            let primary = nodes.map(pairs).first { $0["role"]?.text == "master" }
+            // A failed primary stays listed as a master next to the replica that replaced it
+            // (Redis 8.2): the one online is the primary.
+            let masters = nodes.map(pairs).filter { $0["role"]?.text == "master" }
+            let primary = masters.first { $0["health"]?.text == "online" } ?? masters.first
             guard let primary, slots.count.isMultiple(of: 2) else {
                 if slots.isEmpty { continue }  // a shard with no slots: nothing to read there
                 throw ReplyError(.malformed, "CLUSTER SHARDS entry without a primary")

@@ -29,6 +29,9 @@ struct LagWork: Sendable {
     /// False when the count stopped at the limit (a lower bound) or could not finish.
     var exact = true
     var firstUndelivered: StreamID?
+    /// A cluster node's `MOVED`/`ASK`/`CLUSTERDOWN` to a range read: the key left between round
+    /// trips; the whole stream is to be read again where it is now.
+    var redirect: String?
 }
 
 /// One range read of a round trip: which group it moves on, and its page size.
@@ -198,6 +201,11 @@ extension Collector {
         do throws(ReplyError) {
             ids = try entryRange(of: reply, splitAt: item.lastDeliveredID)
         } catch {
+            if error.kind == .redirected || error.kind == .unavailable {
+                item.redirect = error.description
+                item.phase = .done
+                return
+            }
             // The stream changed type or vanished between round trips: stop here.
             stats.skip(error.kind, "stream \(Name(item.key).display): \(error.description)")
             switch item.phase {

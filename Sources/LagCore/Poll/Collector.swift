@@ -212,6 +212,27 @@ public final class Collector {
 
         // Round trips 3..n: the counts that did not end within their first page.
         try resolveLag(&work, via: redis, &stats)
+        // A key that moved between the round trips is read again, whole, where it is now.
+        let moved = Dictionary(work.compactMap { item in item.redirect.map { (item.streamIndex, $0) } }, uniquingKeysWith: { a, _ in a })
+        if !moved.isEmpty {
+            var newIndex: [Int: Int] = [:]
+            var kept: [StreamState] = []
+            for (i, stream) in streams.enumerated() {
+                if let message = moved[i] {
+                    redirected.append((stream.name, message))
+                } else {
+                    newIndex[i] = kept.count
+                    kept.append(stream)
+                }
+            }
+            streams = kept
+            work = work.compactMap { item in
+                guard let index = newIndex[item.streamIndex] else { return nil }
+                var item = item
+                item.streamIndex = index
+                return item
+            }
+        }
         return Part(streams: streams, work: work, nowMs: nowMs, stats: stats, redirected: redirected)
     }
 

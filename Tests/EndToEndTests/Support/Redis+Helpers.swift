@@ -73,6 +73,13 @@ extension RedisConnection {
 
     func redisTimeMs() throws -> Int64 { try LagCore.redisTimeMs(of: run("TIME")) }
 
+    /// The server's `process_id` (`INFO server`).
+    func serverPID() throws -> Int32? {
+        let info = try run("INFO", "server").text ?? ""
+        let line = info.split(separator: "\r\n").first { $0.hasPrefix("process_id:") } ?? ""
+        return Int32(line.dropFirst("process_id:".count))
+    }
+
     var serverMajorMinor: (Int, Int) {
         let info = (try? run("INFO", "server").text) ?? ""
         let line = info.split(separator: "\r\n").first { $0.hasPrefix("redis_version:") } ?? ""

@@ -48,12 +48,17 @@ final class RedisServer: @unchecked Sendable {
     let tls: RedisTLSFiles?
     /// More redis-server arguments (`--replicaof`, `--masterauth`, ...).
     let extraArguments: [String]
+    /// Where a free port is looked for. A cluster node narrows it: its bus port (port + 10000)
+    /// must be free too and at most 65535.
+    let ports: ClosedRange<Int>
 
-    init(_ version: RedisVersion, password: String? = nil, tls: RedisTLSFiles? = nil, arguments: [String] = []) throws {
+    init(_ version: RedisVersion, password: String? = nil, tls: RedisTLSFiles? = nil, arguments: [String] = [],
+         ports: ClosedRange<Int> = 20_000...60_000) throws {
         self.version = version
         self.password = password
         self.tls = tls
         extraArguments = arguments
+        self.ports = ports
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("slx-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try start(port: nil)
@@ -63,7 +68,7 @@ final class RedisServer: @unchecked Sendable {
     /// if redis-server cannot bind it.
     func start(port wanted: Int?) throws {
         for _ in 0..<40 {
-            let port = wanted ?? Int.random(in: 20_000...60_000)
+            let port = wanted ?? Int.random(in: ports)
             let p = Process()
             p.executableURL = URL(fileURLWithPath: version.binary)
             var args = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
@@ -82,7 +87,9 @@ final class RedisServer: @unchecked Sendable {
             try p.run()
             let deadline = Date().addingTimeInterval(5)
             while Date() < deadline && p.isRunning {
-                if (try? connect(port: port)) != nil, tls == nil || Self.listens(port) {
+                // The pid tells this server from another test's that already held the port.
+                if let c = try? connect(port: port), (try? c.serverPID()) == p.processIdentifier,
+                   tls == nil || Self.listens(port) {
                     self.port = port
                     process = p
                     return
@@ -94,6 +101,12 @@ final class RedisServer: @unchecked Sendable {
         }
         throw TestFailure("cannot start \(version.binary)")
     }
+
+    /// The running server's pid, nil once stopped.
+    var pid: Int32? { process.map(\.processIdentifier) }
+
+    /// Whether the server process is running (false once stopped or killed).
+    var isRunning: Bool { process?.isRunning == true }
 
     /// Stops the server by its pid and waits for it to exit.
     func stop() {
