@@ -19,6 +19,8 @@ struct ClusterPoll {
         var nodes: [ClusterNode: NodeOutcome]
         /// The map should be read again before the next poll (a node was down or keys moved).
         var refreshMap: Bool
+        /// Streams shown stale because no primary serves their slot.
+        var unservedStale: Int
     }
 
     struct NodeOutcome {
@@ -121,19 +123,22 @@ struct ClusterPoll {
             parts.append(.stale(down.map { previousStream($0.name) ?? StreamState(name: $0.name, presence: .unreadable) }
                 .filter { $0.presence != .unreadable || fixed.contains($0.name) }))
         }
-        for name in unserved {
-            stats.skip("unserved_slot", "stream \(name.display): no primary serves slot \(HashSlot.of(name.bytes))")
-            if fixed.contains(name) {
-                var s = previousStream(name) ?? StreamState(name: name, presence: .unreadable)
-                s.stale = true
-                parts.append(.stale([s]))
-            }
+        // A slot no primary serves (its primary died with no replica to take over): the
+        // streams there keep their last figures, stale, as those of a node that is down.
+        var unservedStale = 0
+        if !unserved.isEmpty {
             refreshMap = true
+            let stale = unserved.compactMap { name -> StreamState? in
+                stats.skip("unserved_slot", "stream \(name.display): no primary serves slot \(HashSlot.of(name.bytes))")
+                return previousStream(name) ?? (fixed.contains(name) ? StreamState(name: name, presence: .unreadable) : nil)
+            }
+            unservedStale = stale.count
+            parts.append(.stale(stale))
         }
         let collectedAt = Date().timeIntervalSince1970
         let (snapshot, merged) = collector.finish(parts, collectedAt: collectedAt)
         stats.merge(merged)
-        return Outcome(snapshot: snapshot, stats: stats, nodes: nodes, refreshMap: refreshMap)
+        return Outcome(snapshot: snapshot, stats: stats, nodes: nodes, refreshMap: refreshMap, unservedStale: unservedStale)
     }
 
     /// Each share on a thread of its own; returns when all are done.

@@ -248,6 +248,18 @@ private struct Loop {
             }
             nodes[node.description] = n
         }
+        // A primary that left the map with slots no one serves now (it died with no replica):
+        // still down, with the streams of those slots.
+        if outcome.unservedStale > 0 {
+            for (key, old) in status.nodes where nodes[key] == nil {
+                var n = old
+                if n.up { n.errors += 1 }
+                n.up = false
+                n.staleStreams = outcome.unservedStale
+                n.lastError = n.lastError ?? "serves no slot any more"
+                nodes[key] = n
+            }
+        }
         status.nodes = nodes
         for (reason, count) in stats.skipped { status.pollErrors[reason, default: 0] += count }
         logFirstSkips(stats)

@@ -183,6 +183,60 @@ struct ClusterTests {
         #expect(exporter.terminate() == 0)
     }
 
+    /// A primary with no replica dies in a cluster that serves the other slots meanwhile
+    /// (`cluster-require-full-coverage no`): only its streams are stale (JSON) and without series,
+    /// its node is down and named by the health endpoint; the other primaries' streams keep
+    /// their fresh figures and series at every poll.
+    @Test(arguments: RedisVersion.all)
+    func aDeadPrimaryMarksOnlyItsOwnStreamsStale(version: RedisVersion) throws {
+        let cluster = try RedisCluster(version, replicasPerPrimary: 0)
+        for node in cluster.nodes { try cluster.ask(node, "CONFIG", "SET", "cluster-require-full-coverage", "no") }
+        let keys = try Self.populate(cluster, prefix: "events:", every: 509)
+        let primaries = try cluster.primaries
+        let victim = primaries[2]
+        let exporter = try Self.startExporter(["--redis.url", primaries[0].url, "--streams", "fixed:none",
+                                               "--streams.pattern", "events:*"], pollInterval: "200ms")
+        _ = try Self.freshJSON(exporter) { $0.int("stream_count") == keys.count + 1 }
+        // The dead primary's streams: discovered ones, and the fixed name if its slot is there.
+        let victimNames = Set(try (keys + [Array("fixed:none".utf8)]).filter { try cluster.node(owning: $0) === victim }
+            .map { String(decoding: $0, as: UTF8.self) })
+        let otherKeys = try keys.filter { try cluster.node(owning: $0) !== victim }
+        #expect(!victimNames.isEmpty && !otherKeys.isEmpty)
+
+        try cluster.kill(victim)
+        let victimNode = "127.0.0.1:\(victim.port)"
+        let json = try Self.freshJSON(exporter, since: Date().addingTimeInterval(1.5), timeout: 15) { json in
+            let streams = try json.object("streams")
+            return victimNames.allSatisfy { (streams[$0] as? [String: Any])?.bool("stale") == true }
+        }
+        let streams = try json.object("streams")
+        #expect(streams.count == keys.count + 1, "no stream lost")
+        let stale = Set(streams.filter { ($0.value as? [String: Any])?.bool("stale") == true }.map(\.key))
+        #expect(stale == victimNames, "exactly the dead primary's streams are stale")
+        // The others: fresh figures, their owners' own.
+        try Self.compareWithOwners(cluster, exporter, otherKeys, "redis \(version.name), one primary dead")
+        let text = try exporter.get("/metrics").text
+        let m = MetricSamples(text)
+        #expect(m.value("event_exporter_node_up", ["node": victimNode]) == 0)
+        #expect(m.value("event_redis_up") == 1)
+        for name in victimNames {
+            #expect(m.value("event_consumer_lag", ["stream": name, "consumer_group": Self.group]) == nil, "\(name): no frozen series")
+        }
+        #expect(text.split(separator: "\n").filter { $0.hasPrefix("event_consumer_lag{") }.count == otherKeys.count)
+        let health = try exporter.get("/api/v1/events/health")
+        #expect(health.status == 200)
+        let reasons = (try health.json()["reasons"] as? [String]) ?? []
+        #expect(reasons.contains { $0.contains("redis cluster node \(victimNode) is down (\(victimNames.count) streams stale)") }, "\(reasons)")
+        #expect(try health.json().string("status") == "degraded")
+        // Polls later (the map read again, the dead node's slots served by no one): the same.
+        let later = try Self.freshJSON(exporter, since: Date().addingTimeInterval(1))
+        let laterStreams = try later.object("streams")
+        #expect(laterStreams.count == keys.count + 1, "no stream lost later either")
+        #expect(Set(laterStreams.filter { ($0.value as? [String: Any])?.bool("stale") == true }.map(\.key)) == victimNames)
+        #expect(MetricSamples(try exporter.get("/metrics").text).value("event_exporter_node_up", ["node": victimNode]) == 0)
+        #expect(exporter.terminate() == 0)
+    }
+
     /// `redis-cli --cluster reshard` of 600 slots while the exporter polls every 100 ms: at
     /// every scrape every stream is there once; afterwards every figure is the new owner's.
     @Test(arguments: RedisVersion.all)
