@@ -11,11 +11,11 @@ struct ACLTests {
     static let user = "stream-lag-exporter"
 
     /// The `ACL SETUSER` line of docs/redis.md, with `password` in place of `CHANGE-ME`.
-    static func documentedRule(password: String) throws -> [String] {
+    static func documentedRule(password: String, marker name: String = "acl-rule") throws -> [String] {
         let doc = try String(contentsOf: Binaries.packageRoot.appendingPathComponent("docs/redis.md"), encoding: .utf8)
-        guard let marker = doc.range(of: "<!-- acl-rule -->"),
+        guard let marker = doc.range(of: "<!-- \(name) -->"),
               let line = doc[marker.upperBound...].split(separator: "\n").first(where: { $0.hasPrefix("ACL SETUSER") })
-        else { throw TestFailure("docs/redis.md has no ACL SETUSER line after <!-- acl-rule -->") }
+        else { throw TestFailure("docs/redis.md has no ACL SETUSER line after <!-- \(name) -->") }
         return line.replacingOccurrences(of: ">CHANGE-ME", with: ">\(password)").split(separator: " ").map(String.init)
     }
 

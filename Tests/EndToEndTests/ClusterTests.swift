@@ -277,6 +277,29 @@ struct ClusterTests {
         #expect(exporter.terminate() == 0)
     }
 
+    /// As the ACL user of docs/redis.md's cluster rule, created on every node: every figure
+    /// is the owners', nothing refused.
+    @Test(arguments: RedisVersion.all)
+    func asTheDocumentedACLUser(version: RedisVersion) throws {
+        let cluster = try RedisCluster(version)
+        let keys = try Self.populate(cluster, prefix: "events:", every: 1201)
+        let password = "acl-\(UUID().uuidString.prefix(8))"
+        let rule = try ACLTests.documentedRule(password: password, marker: "acl-rule-cluster")
+        for node in cluster.nodes {
+            let reply = try cluster.ask(node, rule.map { Array($0.utf8) })
+            #expect(reply.errorMessage == nil, "\(node): \(reply)")
+        }
+        let seed = try cluster.replicas[0]
+        let exporter = try Self.startExporter(["--redis.url", "redis://\(ACLTests.user):\(password)@127.0.0.1:\(seed.port)/0",
+                                               "--streams", "fixed:none", "--streams.pattern", "events:*"])
+        _ = try Self.freshJSON(exporter) { $0.int("stream_count") == keys.count + 1 }
+        try Self.compareWithOwners(cluster, exporter, keys, "redis \(version.name) as the ACL user")
+        let m = MetricSamples(try exporter.get("/metrics").text)
+        #expect(m.value("event_exporter_poll_errors_total", ["reason": "noperm"]) == 0)
+        #expect(m.value("event_exporter_poll_errors_total", ["reason": "auth"]) == 0)
+        #expect(exporter.terminate() == 0)
+    }
+
     /// Every node TLS-only (Debian's 7.0 has TLS): the exporter reaches the cluster over
     /// rediss:// with the CA, and every figure is the owner's.
     @Test func clusterOverTLS() throws {
