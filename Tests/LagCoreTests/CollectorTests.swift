@@ -191,6 +191,34 @@ struct CollectorTests {
             ? "XRANGE events:chat 1764396000001-0 + COUNT 4" : "XRANGE events:chat 1764396000002-1 + COUNT 1000"])
     }
 
+    /// A cluster key that moves between the poll's two round trips (its range read answers
+    /// MOVED): the share gives it back, whole, to be read where it is now; the other streams
+    /// keep their places and figures, and nothing is counted as skipped.
+    @Test("a stream that moves between the round trips is handed back whole")
+    func movedBetweenRoundTrips() throws {
+        let redis = FakeRedis(timeMs: Self.now)
+        guard case .stream(let info, let ids) = try FakeRedis.captured("7.0", "busy") else { return }
+        redis.keys[b("events:a")] = .stream(info: info, ids: ids)
+        redis.keys[b("events:b")] = .movesAway(info: info, ids: ids, error: "MOVED 1234 127.0.0.1:7002")
+        redis.keys[b("events:c")] = .stream(info: info, ids: ids)
+        let collector = Collector(settings: Self.settings())
+        let part = try collector.collect(Self.names("events:a", "events:b", "events:c"), fixed: [], via: redis,
+                                         version: ServerVersion(7, 0, 15))
+        #expect(part.streams.map(\.name.display) == ["events:a", "events:c"])
+        #expect(part.redirected.map(\.name.display) == ["events:b"])
+        #expect(part.redirected.first?.message == "MOVED 1234 127.0.0.1:7002")
+        #expect(part.stats.skipped == [:])
+        let (snapshot, _) = collector.finish([part], collectedAt: Self.wallClock)
+        #expect(snapshot.streams.map { $0.groups[0].lag } == [5, 5], "the others' figures, each in place")
+        // Read again on its new node, it joins the same snapshot in key order.
+        let elsewhere = FakeRedis(timeMs: Self.now)
+        elsewhere.keys[b("events:b")] = .stream(info: info, ids: ids)
+        let again = try collector.collect(Self.names("events:b"), fixed: [], via: elsewhere, version: ServerVersion(7, 0, 15))
+        let (merged, _) = collector.finish([part, again], collectedAt: Self.wallClock)
+        #expect(merged.streams.map(\.name.display) == ["events:a", "events:b", "events:c"])
+        #expect(merged.streams.map { $0.groups[0].lag } == [5, 5, 5])
+    }
+
     @Test("2 round trips whether 1 or 50 streams", arguments: Fixtures.versions, [1, 50])
     func roundTripsDoNotGrow(version: String, count: Int) throws {
         let redis = FakeRedis(timeMs: Self.now)

@@ -9,6 +9,9 @@ final class FakeRedis: RedisPipeline {
         case stream(info: RedisReply, ids: [StreamID])
         /// A key holding another type: every stream command gets Redis' WRONGTYPE error.
         case other
+        /// A stream that moves to another cluster node after round trip 1: its XINFO and last
+        /// entry are answered, every XRANGE after them gets `error` (`MOVED …`).
+        case movesAway(info: RedisReply, ids: [StreamID], error: String)
     }
 
     static let wrongType = RedisReply.error("WRONGTYPE Operation against a key holding the wrong kind of value")
@@ -43,7 +46,12 @@ final class FakeRedis: RedisPipeline {
         if words == ["TIME"] { return time }
         guard argv.count >= 2 else { return .error("ERR fake: unexpected \(words)") }
         let key = words[0] == "XINFO" ? argv[2] : argv[1]
-        switch (words[0], keys[key]) {
+        var entry = keys[key]
+        if case .movesAway(let info, let ids, let error) = entry {
+            if words[0] == "XRANGE" { return .error(error) }
+            entry = .stream(info: info, ids: ids)
+        }
+        switch (words[0], entry) {
         case ("XINFO", .stream(let info, _)) where words.count == 6 && words[1] == "STREAM" && words[3...] == ["FULL", "COUNT", "1"]:
             return info
         case ("XINFO", nil): return Self.noSuchKey
