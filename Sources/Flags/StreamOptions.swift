@@ -11,6 +11,10 @@ public struct StreamOptions: ParsableArguments {
         "Glob of stream keys to discover with SCAN ... TYPE stream; repeatable", valueName: "glob"))
     var patterns: [String] = []
 
+    @Option(name: .customLong("streams.exclude"), help: ArgumentHelp(
+        "Glob of keys never monitored, fixed or discovered; repeatable", valueName: "glob"))
+    var excludes: [String] = []
+
     @Option(name: .customLong("streams.discovery-interval"), help: ArgumentHelp("How often discovery rescans", valueName: "duration"))
     var discoveryInterval: String = "60s"
 
@@ -31,6 +35,11 @@ public struct StreamOptions: ParsableArguments {
             throw FlagError(flag: "--streams.pattern", problem: "'\(empty)' is empty")
         }
         c.streamPatterns = patterns
+        if let empty = excludes.first(where: \.isEmpty) {
+            throw FlagError(flag: "--streams.exclude", problem: "'\(empty)' is empty")
+        }
+        c.streamExcludes = excludes.map { Array($0.utf8) }
+        c.streams = c.streams.filter { !c.isExcluded($0) }
         c.discoveryInterval = try FlagValues.duration("--streams.discovery-interval", discoveryInterval, minimum: 0.01)
         guard max >= 1 else { throw FlagError(flag: "--streams.max", problem: "must be at least 1") }
         c.maxStreams = max

@@ -288,7 +288,7 @@ private struct Loop {
         var failed = Set<ClusterNode>()
         for node in map.primaries {
             do {
-                let result = try Discovery.discover(patterns: config.streamPatterns, excluding: fixed, limit: limit,
+                let result = try Discovery.discover(patterns: config.streamPatterns, excluding: fixed, exclude: config.streamExcludes, limit: limit,
                                                     via: try cluster.connection(to: node))
                 found.formUnion(result.streams)
                 dropped += result.dropped
@@ -372,7 +372,7 @@ private struct Loop {
         let now = ContinuousClock.now
         if let last = lastDiscovery, now - last < .milliseconds(Int64(config.discoveryInterval * 1000)) { return }
         let fixed = Set(fixedStreams)
-        let result = try Discovery.discover(patterns: config.streamPatterns, excluding: fixed,
+        let result = try Discovery.discover(patterns: config.streamPatterns, excluding: fixed, exclude: config.streamExcludes,
                                             limit: max(config.maxStreams - fixed.count, 0), via: redis)
         lastDiscovery = now
         if result.streams != discovered || result.dropped != discoveredDropped {

@@ -27,6 +27,8 @@ public struct ExporterConfig: Sendable {
     public var redisTimeout: Double = 2
     public var streams: [[UInt8]] = FlagValues.list(Defaults.streams).map { Array($0.utf8) }
     public var streamPatterns: [String] = []
+    /// `--streams.exclude`: Redis globs of keys never monitored, fixed or discovered.
+    public var streamExcludes: [[UInt8]] = []
     public var discoveryInterval: Double = 60
     public var maxStreams: Int = 100_000
     /// Group names to monitor; nil means every group of every stream (`*`).
@@ -127,4 +129,11 @@ public enum ClusterMode: String, Sendable, Equatable, CaseIterable {
     case auto
     case on = "true"
     case off = "false"
+}
+
+extension ExporterConfig {
+    /// Whether `--streams.exclude` leaves `key` out.
+    public func isExcluded(_ key: [UInt8]) -> Bool {
+        streamExcludes.contains { RedisGlob.matches($0, key) }
+    }
 }

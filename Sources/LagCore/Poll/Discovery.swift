@@ -14,7 +14,8 @@ public enum Discovery {
     /// `limit` is how many discovered streams may be kept (`--streams.max` minus the fixed ones).
     /// Names in `excluding` (the fixed streams) are monitored anyway: they are neither kept nor
     /// counted, so a fixed stream that matches a pattern takes one place, not two.
-    public static func discover(patterns: [String], excluding fixed: Set<Name> = [], limit: Int,
+    /// Keys matching an `exclude` glob (`--streams.exclude`) are skipped, never counted.
+    public static func discover(patterns: [String], excluding fixed: Set<Name> = [], exclude: [[UInt8]] = [], limit: Int,
                                 scanCount: Int = 1000, via redis: some RedisPipeline) throws -> Result {
         var found = Set<Name>()
         var cursors = Dictionary(uniqueKeysWithValues: patterns.map { ($0, "0") })
@@ -46,6 +47,7 @@ public enum Discovery {
                 }
                 for key in keys.elements {
                     guard let bytes = key.bytes else { continue }
+                    if !exclude.isEmpty, exclude.contains(where: { RedisGlob.matches($0, bytes) }) { continue }
                     let name = Name(bytes)
                     if !fixed.contains(name) { found.insert(name) }
                 }
