@@ -6,9 +6,9 @@ public import LagCore
 /// with one line naming the bad flag (control characters escaped, so a value cannot forge a
 /// second line).
 public enum CommandLineFront {
-    public static func parse<Command: ParsableCommand>(_ type: Command.Type, tool: String) -> Command {
+    public static func parse<Command: ParsableCommand>(_ type: Command.Type, tool: String, arguments: [String]? = nil) -> Command {
         do {
-            return try Command.parse()
+            return try Command.parse(arguments)
         } catch {
             if Command.exitCode(for: error) == .success {
                 print(Command.fullMessage(for: error))

@@ -31,3 +31,17 @@ struct Options: ParsableCommand {
         return c
     }
 }
+
+/// `stream-lag-exporter check [the same flags] [--output table|json]`: one poll, a verdict, an
+/// exit code as a monitoring plugin gives it; no HTTP listener.
+struct CheckOptions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stream-lag-exporter check",
+        abstract: "Poll Redis once, print the lag of every monitored group, exit 0 healthy, 1 degraded, 2 unhealthy or stalled, 3 unknown.",
+        discussion: "Takes the exporter's flags (the web and authentication ones are accepted and unused).")
+
+    @OptionGroup var exporter: Options
+
+    @Option(name: .customLong("output"), help: ArgumentHelp("table, or json (the consumer-lag body)", valueName: "format"))
+    var output: String = "table"
+}

@@ -39,6 +39,17 @@ final class Poller: Sendable {
         thread.start()
     }
 
+    /// One poll on the calling thread, for `check`: the snapshot (nil when the poll failed) and
+    /// the status it leaves. Single Redis, Sentinel or Cluster alike; discovery runs first.
+    static func pollOnce(config: ExporterConfig, tls: RedisTLS?, logger: Logger) -> (Snapshot?, ExporterStatus) {
+        var loop = Loop(config: config, source: RedisSource(config: config, tls: tls), tls: tls, logger: logger,
+                        publish: { _, _ in })
+        let ok = loop.pollOnce()
+        loop.source.disconnect()
+        loop.cluster.disconnect()
+        return (ok ? loop.lastGood : nil, loop.status)
+    }
+
     /// Stops after the current round trip; waits up to `timeout` seconds for the thread to end.
     func stop(timeout: Double) {
         stopping.store(true, ordering: .releasing)
@@ -143,7 +154,7 @@ private struct Loop {
         return base * Double.random(in: 0.5...1.0)
     }
 
-    private mutating func pollOnce() -> Bool {
+    mutating func pollOnce() -> Bool {
         status.pollsTotal += 1
         do {
             if clusterMode == nil {

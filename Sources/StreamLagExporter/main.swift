@@ -9,7 +9,13 @@ import RedisClient
 import RedisProtocol
 
 let tool = "stream-lag-exporter"
-let options = CommandLineFront.parse(Options.self, tool: tool)
+let arguments = Array(CommandLine.arguments.dropFirst())
+// `check`: one poll, a table or the JSON body, an exit code; no listener.
+let check = arguments.first == "check" ? CommandLineFront.parse(CheckOptions.self, tool: tool + " check", arguments: Array(arguments.dropFirst())) : nil
+if let check, check.output != "table", check.output != "json" {
+    CommandLineFront.badFlag(tool: tool + " check", "invalid value for --output: '\(check.output.escapingControlCharacters)' is not table or json")
+}
+let options = check?.exporter ?? CommandLineFront.parse(Options.self, tool: tool)
 
 let build = BuildInfo(version: exporterVersion, swiftVersion: swiftVersion,
                       hiredisVersion: hiredisVersion, microhttpdVersion: microhttpdVersion)
@@ -45,5 +51,15 @@ _ = mallopt(M_MMAP_THRESHOLD, 1 << 20)
 
 // hiredis does not suppress SIGPIPE; a closed socket must be an error, not death.
 signal(SIGPIPE, SIG_IGN)
+if let check {
+    let (snapshot, status) = Poller.pollOnce(config: config, tls: redisTLS, logger: logger)
+    let report = CheckReport(snapshot: snapshot, status: status)
+    if check.output == "json" {
+        print(CheckReport.json(snapshot: snapshot, status: status))
+    } else {
+        print(report.text, terminator: "")
+    }
+    exit(report.verdict.rawValue)
+}
 exit(Exporter(config: config, authSettings: options.auth.settings, disableAuth: options.web.disableAuth,
               redisTLS: redisTLS, build: build, logger: logger).run())

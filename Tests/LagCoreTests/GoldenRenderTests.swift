@@ -118,6 +118,49 @@ struct GoldenRenderTests {
         try expectGolden("health-cluster.json", report.json)
     }
 
+    // MARK: stream-lag-exporter check
+
+    @Test("check.txt: the table and status line of the check command; the worst status decides the exit code")
+    func checkReport() throws {
+        let report = CheckReport(snapshot: Self.snapshot, status: GoldenSnapshot.status)
+        try expectGolden("check.txt", report.text)
+        let worst = Self.snapshot.streams.map(\.status).max()
+        #expect(report.verdict.rawValue == Int32(worst?.rawValue ?? 0), "0 healthy, 1 degraded, 2 unhealthy")
+    }
+
+    @Test("check-cluster.txt: a stale stream and the primaries that are down are said")
+    func checkReportCluster() throws {
+        try expectGolden("check-cluster.txt", CheckReport(snapshot: Self.clusterSnapshot, status: Self.clusterStatus).text)
+    }
+
+    @Test("check: Redis not reached is UNKNOWN, exit 3, whatever the last snapshot said")
+    func checkReportUnknown() {
+        var status = GoldenSnapshot.status
+        status.redisUp = false
+        status.lastError = "connect: Connection refused"
+        let report = CheckReport(snapshot: Self.snapshot, status: status)
+        #expect(report.verdict == .unknown)
+        #expect(report.verdict.rawValue == 3)
+        #expect(report.text == "UNKNOWN: redis was not polled: connect: Connection refused\n")
+        #expect(CheckReport(snapshot: nil, status: ExporterStatus()).verdict == .unknown)
+    }
+
+    @Test("check: every group healthy is OK, exit 0", arguments: [0.0, 0.25, 1.5, 42.125])
+    func checkReportHealthy(lagSeconds: Double) {
+        var stream = StreamState(name: Name("events:chat"), presence: .exists)
+        var group = GroupState(name: Name("g"), exists: true)
+        group.lag = 0
+        group.lagSeconds = lagSeconds
+        stream.groups = [group]
+        var status = ExporterStatus()
+        status.redisUp = true
+        let report = CheckReport(snapshot: Snapshot(collectedAt: 0, redisTimeMs: 0, streams: [stream]), status: status)
+        #expect(report.verdict == .ok)
+        #expect(report.text.hasSuffix("OK: 1 streams, 1 healthy, 0 degraded, 0 unhealthy, total lag 0\n"))
+        let seconds = lagSeconds == 0 ? "0" : lagSeconds == 0.25 ? "0.25" : lagSeconds == 1.5 ? "1.5" : "42.125"
+        #expect(report.text.contains("events:chat  g      0    \(seconds)"), "\(report.text)")
+    }
+
     // MARK: invariants of the rendered JSON (independent of the golden files)
 
     @Test("consumer-lag: total_lag is the sum of the streams' lag, stream_count their number")
