@@ -20,6 +20,10 @@ public struct LagOptions: ParsableArguments {
         "A group with lag whose last-delivered-id has not moved for this long is stalled", valueName: "duration"))
     var stallAfter: String = "5m"
 
+    @Option(name: .customLong("lag.window"), help: ArgumentHelp(
+        "The window over which rates, trend and drain time are computed", valueName: "duration"))
+    var window: String = "5m"
+
     @Option(name: .customLong("consumers.max-per-group"), help: ArgumentHelp(
         "Most consumers reported per group; 0 turns them off", valueName: "n"))
     var maxConsumers: Int = 100
@@ -36,6 +40,7 @@ public struct LagOptions: ParsableArguments {
         guard countLimit >= 1 else { throw FlagError(flag: "--lag.count-limit", problem: "must be at least 1") }
         c.lagCountLimit = countLimit
         c.stallAfter = try FlagValues.duration("--lag.stall-after", stallAfter, minimum: 0)
+        c.lagWindow = try FlagValues.duration("--lag.window", window, minimum: 0.01)
         guard maxConsumers >= 0 else { throw FlagError(flag: "--consumers.max-per-group", problem: "must not be negative") }
         c.maxConsumersPerGroup = maxConsumers
     }

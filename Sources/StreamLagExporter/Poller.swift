@@ -335,6 +335,11 @@ private struct Loop {
     /// ones are only counted (`event_exporter_poll_errors_total`), so that a key that stays
     /// wrong does not write a line every poll.
     private mutating func logFirstSkips(_ stats: PollStats) {
+        // A rewind (last-delivered-id moved backwards: entries are delivered again) is said
+        // each time it happens; event_consumer_rewinds_total counts them.
+        for rewind in stats.rewound {
+            logger.warning("consumer group rewound", metadata: ["group": "\(rewind)"])
+        }
         for (reason, example) in stats.firstSkip.sorted(by: { $0.key < $1.key }) where !loggedSkips.contains(reason) {
             loggedSkips.insert(reason)
             logger.warning("skipped during a poll; later ones are only counted", metadata: [

@@ -37,6 +37,8 @@ public struct ExporterConfig: Sendable {
     public var thresholds = Thresholds()
     public var lagCountLimit: Int = 10_000
     public var stallAfter: Double = 300
+    /// `--lag.window`: rates, trend and drain time are computed over it.
+    public var lagWindow: Double = 300
     public var maxConsumersPerGroup: Int = 100
     public var listenAddresses: [ListenAddress] = [Defaults.listenAddress]
     public var telemetryPath: String = "/metrics"

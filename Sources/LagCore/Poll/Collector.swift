@@ -8,6 +8,8 @@ public struct PollStats: Sendable, Equatable {
     public var skipped: [String: Int] = [:]
     /// The first skip of each reason in this poll, in words (for a log line).
     public var firstSkip: [String: String] = [:]
+    /// Groups whose last-delivered-id moved backwards in this poll (a log line each).
+    public var rewound: [String] = []
     public init() {}
 
     /// Adds another share's counts (its first examples kept where this has none).
@@ -16,6 +18,7 @@ public struct PollStats: Sendable, Equatable {
         commands += other.commands
         for (reason, count) in other.skipped { skipped[reason, default: 0] += count }
         for (reason, what) in other.firstSkip where firstSkip[reason] == nil { firstSkip[reason] = what }
+        rewound += other.rewound
     }
 
     public mutating func skip(_ reason: ReplyError.Kind, _ what: @autoclosure () -> String) {
@@ -40,6 +43,8 @@ public final class Collector {
         public var thresholds: Thresholds
         /// Entries fetched per group per counting round trip.
         public var countPageSize: Int
+        /// `--lag.window`, seconds.
+        public var lagWindow: Double
 
         public init(config: ExporterConfig) {
             groups = config.groups
@@ -48,6 +53,7 @@ public final class Collector {
             maxConsumersPerGroup = config.maxConsumersPerGroup
             thresholds = config.thresholds
             countPageSize = min(max(config.lagCountLimit, 1), 1000)
+            lagWindow = config.lagWindow
         }
     }
 
@@ -85,6 +91,8 @@ public final class Collector {
 
     public let settings: Settings
     private var stallClocks: [GroupKey: StallClock] = [:]
+    /// Each group's samples over `--lag.window`; dropped with the group.
+    private var windows: [GroupKey: LagWindow] = [:]
 
     public init(settings: Settings) {
         self.settings = settings
@@ -243,21 +251,44 @@ public final class Collector {
     public func finish(_ parts: [Part], collectedAt: Double) -> (Snapshot, PollStats) {
         var stats = PollStats()
         var clocks: [GroupKey: StallClock] = [:]
-        clocks.reserveCapacity(parts.reduce(0) { $0 + $1.work.count })
+        var newWindows: [GroupKey: LagWindow] = [:]
+        let groups = parts.reduce(0) { $0 + $1.work.count }
+        clocks.reserveCapacity(groups)
+        newWindows.reserveCapacity(groups)
         var merged: [[StreamState]] = []
         for var part in parts {
             stats.merge(part.stats)
             for item in part.work {
-                let key = GroupKey(stream: part.streams[item.streamIndex].name.bytes,
-                                   group: part.streams[item.streamIndex].groups[item.groupIndex].name.bytes)
-                let ldi = part.streams[item.streamIndex].groups[item.groupIndex].lastDeliveredID ?? .zero
+                let stream = part.streams[item.streamIndex]
+                let key = GroupKey(stream: stream.name.bytes, group: stream.groups[item.groupIndex].name.bytes)
+                let ldi = stream.groups[item.groupIndex].lastDeliveredID ?? .zero
                 let isStalled = stalled(key, ldi, lag: item.lag ?? 0, nowMs: part.nowMs, &clocks)
                 Self.settle(&part.streams[item.streamIndex].groups[item.groupIndex], item, stalled: isStalled,
                             nowMs: part.nowMs, thresholds: settings.thresholds)
+                let group = part.streams[item.streamIndex].groups[item.groupIndex]
+                var window = windows[key] ?? LagWindow(windowSeconds: settings.lagWindow)
+                // A group deleted and created again between two polls starts afresh: it went
+                // backwards, but has no consumer and nothing pending (a rewound group keeps both).
+                if let last = window.samples.last, ldi < last.lastDeliveredID, group.consumerCount == 0, group.pending == 0 {
+                    window = LagWindow(windowSeconds: settings.lagWindow)
+                }
+                let sample = LagWindow.Sample(timeMs: part.nowMs, lag: item.lag, entriesAdded: stream.entriesAdded,
+                                              entriesRead: group.entriesRead, lastDeliveredID: ldi)
+                if window.add(sample) {
+                    stats.rewound.append("stream \(stream.name.display) group \(group.name.display): last-delivered-id moved back to \(ldi)")
+                }
+                let f = window.figures
+                part.streams[item.streamIndex].groups[item.groupIndex].produceRate = f.produceRate
+                part.streams[item.streamIndex].groups[item.groupIndex].consumeRate = f.consumeRate
+                part.streams[item.streamIndex].groups[item.groupIndex].trend = f.trend
+                part.streams[item.streamIndex].groups[item.groupIndex].drainSeconds = f.drainSeconds
+                part.streams[item.streamIndex].groups[item.groupIndex].rewinds = f.rewinds
+                newWindows[key] = window
             }
             merged.append(part.streams)
         }
         stallClocks = clocks
+        windows = newWindows
         let streams = merged.count == 1 ? merged[0] : Self.mergeSorted(merged)
         let nowMs = parts.map(\.nowMs).max() ?? 0
         return (Snapshot(collectedAt: collectedAt, redisTimeMs: nowMs, streams: streams), stats)

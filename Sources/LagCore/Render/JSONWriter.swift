@@ -64,6 +64,7 @@ struct JSONWriter {
     mutating func field(_ k: String, _ v: Int?) { key(k); int(v) }
     mutating func field(_ k: String, _ v: Bool) { key(k); bool(v) }
     mutating func field(_ k: String, seconds v: Double?) { key(k); double(v) }
+    mutating func field(_ k: String, rate v: Double?) { key(k); double(v) }
 
     /// `s` quoted and escaped per RFC 8259 (and U+2028/U+2029, for JavaScript), byte by byte:
     /// only ASCII controls, `"` and `\\` and those two separators are ever rewritten.

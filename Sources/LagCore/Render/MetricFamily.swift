@@ -39,6 +39,8 @@ extension MetricFamily {
     static let groupConsumers = MetricFamily("event_consumer_group_consumers", .gauge, group, "Consumers in the group.")
     static let stalled = MetricFamily("event_consumer_stalled", .gauge, group, "1 when the group has lag and its last-delivered-id has not moved for --lag.stall-after.")
     static let lagStatus = MetricFamily("event_consumer_lag_status", .gauge, group, "Group status: 0 healthy, 1 degraded, 2 unhealthy.")
+    static let drainSeconds = MetricFamily("event_consumer_drain_seconds", .gauge, group, "Estimated seconds until the lag is 0, at the net consume rate over --lag.window.", note: "absent while not draining; Redis >= 7.0")
+    static let rewinds = MetricFamily("event_consumer_rewinds_total", .counter, group, "Times the group's last-delivered-id was seen moving backwards (XGROUP SETID to an earlier ID).")
 
     // Per consumer.
     static let instancePending = MetricFamily("event_consumer_instance_pending", .gauge, consumer, "Entries pending for this consumer.", note: "at most --consumers.max-per-group a group")
@@ -78,7 +80,7 @@ extension MetricFamily {
     /// Every family, in the order they are rendered.
     public static let all: [MetricFamily] = [
         consumerLag, consumerLagExact, consumerLagSeconds, consumerPending, oldestPendingIdle, oldestPendingDeliveries,
-        entriesRead, lastDeliveredTimestamp, groupConsumers, stalled, lagStatus,
+        entriesRead, lastDeliveredTimestamp, groupConsumers, stalled, lagStatus, drainSeconds, rewinds,
         instancePending, instanceIdle, instanceInactive,
         streamLength, streamGroups, streamEntriesAdded, streamLastEntryTimestamp,
         redisUp, pollDuration, polls, pollOverruns, pollErrors, lastPollSuccess, pollRoundTrips, pollCommands,

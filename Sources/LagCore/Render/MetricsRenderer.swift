@@ -85,6 +85,8 @@ public enum MetricsRenderer {
         groupFamily(.groupConsumers) { Double($0.consumerCount) }
         groupFamily(.stalled) { $0.stalled ? 1 : 0 }
         groupFamily(.lagStatus) { Double($0.status.rawValue) }
+        groupFamily(.drainSeconds) { $0.drainSeconds }
+        groupFamily(.rewinds) { Double($0.rewinds) }
 
         var consumerBlocks: [[UInt8]] = []
         var consumerAt: [(stream: Int, group: Int, consumer: Int)] = []

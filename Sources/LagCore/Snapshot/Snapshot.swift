@@ -124,6 +124,13 @@ public struct GroupState: Sendable {
     public var entriesRead: Int?
     public var stalled = false
     public var status: Status = .healthy
+    /// Over `--lag.window` (`LagWindow`): entries a second produced and consumed, the lag's
+    /// trend, the time to drain it; and how often last-delivered-id moved backwards.
+    public var produceRate: Double?
+    public var consumeRate: Double?
+    public var trend: LagWindow.Trend?
+    public var drainSeconds: Double?
+    public var rewinds = 0
     /// Consumers, sorted by name, at most `--consumers.max-per-group`.
     public var consumers: [ConsumerState] = []
     /// All consumers of the group, reported or not.

@@ -36,6 +36,12 @@ enum GoldenSnapshot {
             ConsumerState(name: Name("instance-2"), pending: 0, idleSeconds: 12, inactiveSeconds: nil),
         ]
         signalr.consumerCount = 3  // one dropped by --consumers.max-per-group
+        // Over --lag.window: the SPEC's example figures, draining.
+        signalr.produceRate = 38.0
+        signalr.consumeRate = 40.25
+        signalr.trend = .draining
+        signalr.drainSeconds = 54.667
+        signalr.rewinds = 1
         chat.groups = [GroupState(name: Name("audit"), exists: false), signalr]
 
         var odd = StreamState(name: Name(oddName), presence: .exists)
@@ -52,6 +58,10 @@ enum GoldenSnapshot {
         oddGroup.entriesRead = 3
         oddGroup.consumers = [ConsumerState(name: Name("pod \"a\"\\b"), pending: 0, idleSeconds: 3, inactiveSeconds: 3)]
         oddGroup.consumerCount = 1
+        oddGroup.produceRate = 0
+        oddGroup.consumeRate = 0
+        oddGroup.trend = .steady
+        oddGroup.drainSeconds = 0
         odd.groups = [oddGroup]
 
         var remote = StreamState(name: Name("events:remote"), presence: .missing)
@@ -77,6 +87,7 @@ enum GoldenSnapshot {
         slow.status = .unhealthy
         slow.consumers = [ConsumerState(name: Name("worker-a"), pending: 250, idleSeconds: 901.25, inactiveSeconds: nil)]
         slow.consumerCount = 1
+        slow.trend = .growing  // Redis 6.2: no rates, so no drain time; the trend from the lags
         ticket.groups = [slow]
 
         var wrong = StreamState(name: Name("events:wrongtype"), presence: .wrongType)
