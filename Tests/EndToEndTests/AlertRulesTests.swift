@@ -37,6 +37,10 @@ struct AlertRulesTests {
         try h.conn.run("XGROUP", "CREATE", "events:chat", "signalr-consumers", "0", "MKSTREAM")
         try h.conn.addEntries("events:chat", 5)
         try h.conn.run("XREADGROUP", "GROUP", "signalr-consumers", "c", "COUNT", "2", "STREAMS", "events:chat", ">")
+        // A group with nothing left to read: its drain time (0) is exported from the first poll.
+        try h.conn.run("XGROUP", "CREATE", "events:ticket", "signalr-consumers", "0", "MKSTREAM")
+        try h.conn.addEntries("events:ticket", 2)
+        try h.conn.run("XREADGROUP", "GROUP", "signalr-consumers", "c", "COUNT", "2", "STREAMS", "events:ticket", ">")
         try h.startExporter()
         let exported = try h.freshMetrics().names()
         let rules = try String(contentsOf: Self.alerts.appendingPathComponent("stream-lag-exporter.rules.yml"), encoding: .utf8)
