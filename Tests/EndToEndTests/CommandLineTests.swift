@@ -70,7 +70,7 @@ struct CommandLineTests {
                      "--auth.jwt.jwks-file", "--auth.jwt.issuer", "--auth.jwt.audience",
                      "--redis.tls.ca-file", "--redis.tls.cert-file", "--redis.tls.key-file", "--redis.tls.server-name",
                      "--redis.tls.insecure-skip-verify", "--redis.sentinel.master", "--redis.sentinel.password-file",
-                     "--redis.cluster"] {
+                     "--redis.cluster", "--streams.exclude", "--lag.window"] {
             #expect(run.stdout.contains(flag), "--help lacks \(flag)")
         }
         for defaultValue in ["redis://localhost:6380/0", "signalr-consumers", "127.0.0.1:9840", "5s", "5m", "10000", "512"] {
