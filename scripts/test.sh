@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libhiredis-dev libmicrohttpd-dev libgnutls28-dev zlib1g-dev redis-server prometheus pkg-config curl openssl python3)
+packages=(libhiredis-dev libmicrohttpd-dev libgnutls28-dev zlib1g-dev redis-server prometheus pkg-config curl openssl python3 chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

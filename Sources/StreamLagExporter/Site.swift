@@ -124,7 +124,7 @@ final class Site: HTTPHandler {
         current = Mutex(Published(snapshot: nil, status: ExporterStatus(), build: build, previous: nil,
                                   thresholds: config.thresholds))
         demand = BodyDemand(window: max(60, 3 * config.pollInterval))
-        index = PreparedResponse(text: IndexPage.html(version: build.version, telemetryPath: config.telemetryPath),
+        index = PreparedResponse(text: IndexPage.html(version: build.version, telemetryPath: config.telemetryPath, pollInterval: config.pollInterval),
                                  contentType: "text/html; charset=utf-8")
         notFound = PreparedResponse(text: JSONRenderer.error("not found"), contentType: JSONRenderer.contentType)
         methodNotAllowed = PreparedResponse(
