@@ -219,6 +219,29 @@ struct CollectorTests {
         #expect(merged.streams.map { $0.groups[0].lag } == [5, 5, 5])
     }
 
+    /// Rewinds across polls: last-delivered-id moving backwards on a group that keeps its
+    /// consumers and pending entries is a rewind (`XGROUP SETID`); the same move on a group with
+    /// neither is a group deleted and created again: a new window, no rewind.
+    @Test("a rewind is counted across polls; a group recreated starts afresh", arguments: [true, false])
+    func rewindOrRecreated(keepsConsumers: Bool) throws {
+        guard case .stream(let info, let ids) = try FakeRedis.captured("7.0", "busy") else { return }
+        let redis = FakeRedis(timeMs: Self.now)
+        redis.keys[b("events:chat")] = .stream(info: info, ids: ids)
+        let collector = Collector(settings: Self.settings())
+        _ = try poll(collector, redis, fixed: Self.names("events:chat"), version: ServerVersion(7, 0, 15))
+        redis.time = FakeRedis.timeReply(ms: Self.now + 1000)
+        var moved = changingGroup(0, of: info) { setting("last-delivered-id", to: .string(b(id(2).description)), in: $0) }
+        if !keepsConsumers {
+            moved = changingGroup(0, of: moved) { g in setting("consumers", to: .array([]), in: setting("pel-count", to: .integer(0), in: g)) }
+        }
+        redis.keys[b("events:chat")] = .stream(info: moved, ids: ids)
+        let (snapshot, stats) = try poll(collector, redis, fixed: Self.names("events:chat"), version: ServerVersion(7, 0, 15))
+        let group = try #require(snapshot.streams.first?.groups.first)
+        #expect(group.rewinds == (keepsConsumers ? 1 : 0))
+        #expect(stats.rewound.count == (keepsConsumers ? 1 : 0))
+        #expect(group.trend == nil && group.produceRate == nil, "the window starts over either way")
+    }
+
     @Test("2 round trips whether 1 or 50 streams", arguments: Fixtures.versions, [1, 50])
     func roundTripsDoNotGrow(version: String, count: Int) throws {
         let redis = FakeRedis(timeMs: Self.now)
