@@ -80,7 +80,8 @@ public final class ClusterSource: @unchecked Sendable {
         return fresh
     }
 
-    /// The connection to `node` if one is open (for a poll thread of its own).
+    /// Forgets the connection to `node` (it failed, or the node left the map): the next
+    /// `connection(to:)` opens a new one.
     public func drop(_ node: ClusterNode) { connections[node] = nil }
 
     public func disconnect() {

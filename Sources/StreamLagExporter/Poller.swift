@@ -321,14 +321,7 @@ private struct Loop {
         dropped += max(sorted.count - limit, 0)
         let kept = Array(sorted.prefix(limit))
         lastDiscovery = now
-        if kept != discovered || dropped != discoveredDropped {
-            logger.info("stream discovery", metadata: [
-                "streams.discovered": "\(kept.count)", "streams.dropped": "\(dropped)",
-                "redis.primaries": "\(map.primaries.count)",
-            ])
-        }
-        discovered = kept
-        discoveredDropped = dropped
+        adopt(discovered: kept, dropped: dropped, ["redis.primaries": "\(map.primaries.count)"])
     }
 
     /// A reason to skip something is logged the first time it happens, with an example; later
@@ -391,17 +384,22 @@ private struct Loop {
         let result = try Discovery.discover(patterns: config.streamPatterns, excluding: fixed, exclude: config.streamExcludes,
                                             limit: max(config.maxStreams - fixed.count, 0), via: redis)
         lastDiscovery = now
-        if result.streams != discovered || result.dropped != discoveredDropped {
-            logger.info("stream discovery", metadata: [
-                "streams.discovered": "\(result.streams.count)", "streams.dropped": "\(result.dropped)",
-                "redis.round_trips": "\(result.roundTrips)",
-            ])
+        adopt(discovered: result.streams, dropped: result.dropped, ["redis.round_trips": "\(result.roundTrips)"])
+    }
+
+    /// A discovery's result becomes the monitored list; a change is logged, and the first time
+    /// streams are left out because of `--streams.max`, a warning.
+    private mutating func adopt(discovered streams: [Name], dropped: Int, _ detail: Logger.Metadata) {
+        if streams != discovered || dropped != discoveredDropped {
+            logger.info("stream discovery", metadata: detail.merging([
+                "streams.discovered": "\(streams.count)", "streams.dropped": "\(dropped)",
+            ]) { a, _ in a })
         }
-        if result.dropped > 0 && discoveredDropped == 0 {
+        if dropped > 0 && discoveredDropped == 0 {
             logger.warning("more streams match than --streams.max allows; the excess is not monitored",
-                           metadata: ["streams.max": "\(config.maxStreams)", "streams.dropped": "\(result.dropped)"])
+                           metadata: ["streams.max": "\(config.maxStreams)", "streams.dropped": "\(dropped)"])
         }
-        discovered = result.streams
-        discoveredDropped = result.dropped
+        discovered = streams
+        discoveredDropped = dropped
     }
 }

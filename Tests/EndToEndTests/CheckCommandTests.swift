@@ -86,7 +86,7 @@ struct CheckCommandTests {
     @Test func jsonOutputAndNoListener() throws {
         let h = try Harness(.newest)
         try Self.stream(h, "events:behind", lag: 8)
-        let port = try #require((0..<50).lazy.map { _ in Int.random(in: 20_000...60_000) }.first { !RedisServer.listens($0) })
+        let port = try freeLoopbackPort()
         let run = try Self.check(h, "events:behind", ["--output", "json", "--web.listen-address", "127.0.0.1:\(port)"])
         #expect(run.status == 1)
         let body = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])

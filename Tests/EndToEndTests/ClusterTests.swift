@@ -31,27 +31,12 @@ struct ClusterTests {
         return keys
     }
 
-    /// A snapshot of the exporter collected after `since` for which `ready` holds.
-    static func freshJSON(_ exporter: ExporterProcess, since: Date = Date(), path: String = "/api/v1/events/consumer-lag",
-                          timeout: Double = 20, _ ready: ([String: Any]) throws -> Bool = { _ in true }) throws -> [String: Any] {
-        var result: [String: Any] = [:]
-        try eventually(timeout, "a snapshot after \(since) that is ready") {
-            let response = try exporter.get(path)
-            guard response.status == 200 else { return false }
-            result = try response.json()
-            guard let collected = result["collected_at"] as? String, let date = parseTimestamp(collected),
-                  date > since.addingTimeInterval(0.005) else { return false }
-            return try ready(result)
-        }
-        return result
-    }
-
     /// Every figure of every stream in `keys` against its owning primary's own answers.
     static func compareWithOwners(_ cluster: RedisCluster, _ exporter: ExporterProcess, _ keys: [[UInt8]],
                                   _ note: String) throws {
-        let json = try freshJSON(exporter)
+        let json = try exporter.freshJSON()
         let streams = try json.object("streams")
-        let listed = try freshJSON(exporter, path: "/api/v1/events/streams")
+        let listed = try exporter.freshJSON(path: "/api/v1/events/streams")
         let lengths = Dictionary((listed["streams"] as? [[String: Any]] ?? []).map { ($0.string("name") ?? "", $0.int("length")) },
                                  uniquingKeysWith: { a, _ in a })
         for key in keys {
@@ -84,7 +69,7 @@ struct ClusterTests {
         let primaries = try cluster.primaries
         let exporter = try Self.startExporter(["--redis.url", primaries[1].url, "--streams", "fixed:none",
                                                "--streams.pattern", "events:*"])
-        let json = try Self.freshJSON(exporter) { $0.int("stream_count") == keys.count + 1 }
+        let json = try exporter.freshJSON { $0.int("stream_count") == keys.count + 1 }
         #expect(Set(try json.object("streams").keys) == Set(keys.map { String(decoding: $0, as: UTF8.self) } + ["fixed:none"]))
         try Self.compareWithOwners(cluster, exporter, keys, "redis \(version.name)")
 
@@ -115,10 +100,10 @@ struct ClusterTests {
         keys += tagged
         #expect(try cluster.slot(of: tagged[0]) == cluster.slot(of: tagged[1]))
         let replica = try #require(try cluster.replicas.first)
-        let dead = try #require((0..<50).lazy.map { _ in Int.random(in: 20_000...60_000) }.first { !RedisServer.listens($0) })
+        let dead = try freeLoopbackPort()
         let exporter = try Self.startExporter(["--redis.url", "redis://127.0.0.1:\(dead)/0,\(replica.url)",
                                                "--streams", keys.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ",")])
-        _ = try Self.freshJSON(exporter) { $0.int("stream_count") == keys.count }
+        _ = try exporter.freshJSON { $0.int("stream_count") == keys.count }
         try Self.compareWithOwners(cluster, exporter, keys, "redis \(version.name), fixed names")
         let m = MetricSamples(try exporter.get("/metrics").text)
         #expect(Set(try cluster.primaries.map { "127.0.0.1:\($0.port)" }.filter { m.value("event_exporter_node_up", ["node": $0]) == 1 }).count == 3,
@@ -139,7 +124,7 @@ struct ClusterTests {
         for p in primaries { _ = try cluster.ask(p, "WAIT", "1", "5000") }
         let exporter = try Self.startExporter(["--redis.url", primaries[0].url, "--streams", "fixed:none",
                                                "--streams.pattern", "events:*"], pollInterval: "250ms")
-        _ = try Self.freshJSON(exporter) { $0.int("stream_count") == keys.count + 1 }
+        _ = try exporter.freshJSON { $0.int("stream_count") == keys.count + 1 }
         let names = Set(keys.map { String(decoding: $0, as: UTF8.self) } + ["fixed:none"])
         let victimKeys = try keys.filter { try cluster.node(owning: $0) === victim }
         #expect(!victimKeys.isEmpty)
@@ -153,7 +138,7 @@ struct ClusterTests {
         // Within two polls of the cluster serving again, every figure is right and fresh.
         var stillStale: [String] = []
         do {
-            _ = try Self.freshJSON(exporter, since: settled.addingTimeInterval(0.5), timeout: 10) { json in
+            _ = try exporter.freshJSON(since: settled.addingTimeInterval(0.5), timeout: 10) { json in
                 let streams = try json.object("streams")
                 stillStale = streams.filter { ($0.value as? [String: Any])?["stale"] != nil }.map(\.key).sorted()
                 return stillStale.isEmpty
@@ -196,7 +181,7 @@ struct ClusterTests {
         let victim = primaries[2]
         let exporter = try Self.startExporter(["--redis.url", primaries[0].url, "--streams", "fixed:none",
                                                "--streams.pattern", "events:*"], pollInterval: "200ms")
-        _ = try Self.freshJSON(exporter) { $0.int("stream_count") == keys.count + 1 }
+        _ = try exporter.freshJSON { $0.int("stream_count") == keys.count + 1 }
         // The dead primary's streams: discovered ones, and the fixed name if its slot is there.
         let victimNames = Set(try (keys + [Array("fixed:none".utf8)]).filter { try cluster.node(owning: $0) === victim }
             .map { String(decoding: $0, as: UTF8.self) })
@@ -205,7 +190,7 @@ struct ClusterTests {
 
         try cluster.kill(victim)
         let victimNode = "127.0.0.1:\(victim.port)"
-        let json = try Self.freshJSON(exporter, since: Date().addingTimeInterval(1.5), timeout: 15) { json in
+        let json = try exporter.freshJSON(since: Date().addingTimeInterval(1.5), timeout: 15) { json in
             let streams = try json.object("streams")
             return victimNames.allSatisfy { (streams[$0] as? [String: Any])?.bool("stale") == true }
         }
@@ -229,7 +214,7 @@ struct ClusterTests {
         #expect(reasons.contains { $0.contains("redis cluster node \(victimNode) is down (\(victimNames.count) streams stale)") }, "\(reasons)")
         #expect(try health.json().string("status") == "degraded")
         // Polls later (the map read again, the dead node's slots served by no one): the same.
-        let later = try Self.freshJSON(exporter, since: Date().addingTimeInterval(1))
+        let later = try exporter.freshJSON(since: Date().addingTimeInterval(1))
         let laterStreams = try later.object("streams")
         #expect(laterStreams.count == keys.count + 1, "no stream lost later either")
         #expect(Set(laterStreams.filter { ($0.value as? [String: Any])?.bool("stale") == true }.map(\.key)) == victimNames)
@@ -256,15 +241,15 @@ struct ClusterTests {
         keys += try Self.populate(cluster, prefix: "events:o", every: 2048)
         let exporter = try Self.startExporter(["--redis.url", primaries[1].url, "--streams", "fixed:none",
                                                "--streams.pattern", "events:*", "--streams.discovery-interval", "200ms"])
-        _ = try Self.freshJSON(exporter) { $0.int("stream_count") == keys.count + 1 }
+        _ = try exporter.freshJSON { $0.int("stream_count") == keys.count + 1 }
         let names = Set(keys.map { String(decoding: $0, as: UTF8.self) } + ["fixed:none"])
-        let totalLag = try Self.freshJSON(exporter).int("total_lag")
+        let totalLag = try exporter.freshJSON().int("total_lag")
 
         let scraping = LagScrapeLoop(exporter: exporter)
         let reshard = try cluster.startMovingSlots(600, from: source, to: target)
         try reshard.wait(timeout: 60)
         try cluster.waitUntilSettled()
-        _ = try Self.freshJSON(exporter, since: Date().addingTimeInterval(0.3))
+        _ = try exporter.freshJSON(since: Date().addingTimeInterval(0.3))
         let samples = scraping.stop()
         print("redis \(version.name): \(samples.count) scrapes during the reshard")
         #expect(samples.count > 5)
@@ -292,7 +277,7 @@ struct ClusterTests {
         let seed = try cluster.replicas[0]
         let exporter = try Self.startExporter(["--redis.url", "redis://\(ACLTests.user):\(password)@127.0.0.1:\(seed.port)/0",
                                                "--streams", "fixed:none", "--streams.pattern", "events:*"])
-        _ = try Self.freshJSON(exporter) { $0.int("stream_count") == keys.count + 1 }
+        _ = try exporter.freshJSON { $0.int("stream_count") == keys.count + 1 }
         try Self.compareWithOwners(cluster, exporter, keys, "redis \(version.name) as the ACL user")
         let m = MetricSamples(try exporter.get("/metrics").text)
         #expect(m.value("event_exporter_poll_errors_total", ["reason": "noperm"]) == 0)
@@ -310,7 +295,7 @@ struct ClusterTests {
         let exporter = try Self.startExporter(["--redis.url", "rediss://127.0.0.1:\(seed.port)/0",
                                                "--redis.tls.ca-file", pki.path("ca.pem"), "--streams", "fixed:none",
                                                "--streams.pattern", "events:*"])
-        _ = try Self.freshJSON(exporter) { $0.int("stream_count") == keys.count + 1 }
+        _ = try exporter.freshJSON { $0.int("stream_count") == keys.count + 1 }
         try Self.compareWithOwners(cluster, exporter, keys, "TLS cluster")
         #expect(exporter.terminate() == 0)
     }

@@ -56,7 +56,7 @@ public struct CheckReport: Sendable {
                 rows.append([
                     stream.name.display, group.name.display,
                     group.lag.map(String.init) ?? "-",
-                    group.lagSeconds.map { Self.seconds($0) } ?? "-",
+                    group.lagSeconds.map(JSONWriter.number) ?? "-",
                     group.exists ? String(group.pending) : "-",
                     group.status.description + (note.isEmpty ? "" : " (\(note.joined(separator: ", ")))"),
                 ])
@@ -92,18 +92,6 @@ public struct CheckReport: Sendable {
         w.field("error", status.lastError ?? "no answer")
         w.endObject()
         return w.out
-    }
-
-    /// Seconds with up to three decimals, as the JSON gives them.
-    static func seconds(_ value: Double) -> String {
-        let ms = (value * 1000).rounded()
-        let whole = Int(ms / 1000)
-        let frac = Int(ms) % 1000
-        if frac == 0 { return String(whole) }
-        var f = String(frac)
-        while f.count < 3 { f = "0" + f }
-        while f.hasSuffix("0") { f.removeLast() }
-        return "\(whole).\(f)"
     }
 
     /// Columns padded to their widest cell, two spaces apart, the last one unpadded.

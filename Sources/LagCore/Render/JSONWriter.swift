@@ -52,13 +52,19 @@ struct JSONWriter {
     mutating func double(_ v: Double?) {
         separate()
         guard let v, v.isFinite else { bytes.append("null"); return }
-        let r = (v * 1000).rounded() / 1000
-        if r == r.rounded() && abs(r) < 1e15 {
-            bytes.append(decimal: Int64(r))
-        } else {
-            bytes.append(text: "\(r)")
-        }
+        let r = Self.rounded(v)
+        if let whole = Self.whole(r) { bytes.append(decimal: whole) } else { bytes.append(text: "\(r)") }
     }
+
+    /// A finite figure as the JSON (and the check command's table) gives it: at most three
+    /// decimals, none when whole.
+    static func number(_ v: Double) -> String {
+        let r = rounded(v)
+        return whole(r).map(String.init) ?? "\(r)"
+    }
+
+    private static func rounded(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
+    private static func whole(_ r: Double) -> Int64? { r == r.rounded() && abs(r) < 1e15 ? Int64(r) : nil }
 
     mutating func field(_ k: String, _ v: String?) { key(k); string(v) }
     mutating func field(_ k: String, _ v: Int?) { key(k); int(v) }

@@ -30,17 +30,7 @@ final class Harness: @unchecked Sendable {
 
     /// Waits for a poll that started after now, so the snapshot reflects every write made so far.
     func freshJSON(_ path: String = "/api/v1/events/consumer-lag") throws -> [String: Any] {
-        let exporter = try require(self.exporter)
-        let since = Date()
-        var result: [String: Any] = [:]
-        try eventually(10, "a snapshot newer than the last write") {
-            let response = try exporter.get(path)
-            guard response.status == 200 else { return false }
-            result = try response.json()
-            guard let collected = result["collected_at"] as? String, let date = parseTimestamp(collected) else { return false }
-            return date > since.addingTimeInterval(0.005)
-        }
-        return result
+        try require(self.exporter).freshJSON(path: path, timeout: 10)
     }
 
     func freshMetrics() throws -> MetricSamples {
@@ -49,6 +39,24 @@ final class Harness: @unchecked Sendable {
     }
 
     deinit { exporter?.terminate() }
+}
+
+extension ExporterProcess {
+    /// A JSON body of a snapshot collected after `since` (a poll that started after it) for
+    /// which `ready` holds.
+    func freshJSON(since: Date = Date(), path: String = "/api/v1/events/consumer-lag", timeout: Double = 20,
+                   _ ready: ([String: Any]) throws -> Bool = { _ in true }) throws -> [String: Any] {
+        var result: [String: Any] = [:]
+        try eventually(timeout, "a snapshot collected after \(since) that is ready") {
+            let response = try get(path)
+            guard response.status == 200 else { return false }
+            result = try response.json()
+            guard let collected = result["collected_at"] as? String, let date = parseTimestamp(collected),
+                  date > since.addingTimeInterval(0.005) else { return false }
+            return try ready(result)
+        }
+        return result
+    }
 }
 
 func require<T>(_ value: T?, _ what: String = "value") throws -> T {
