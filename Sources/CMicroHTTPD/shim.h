@@ -24,15 +24,23 @@ static inline struct MHD_Daemon *slx_mhd_start(unsigned int flags,
                                                MHD_AccessHandlerCallback handler,
                                                void *handler_cls,
                                                MHD_RequestCompletedCallback completed,
+                                               MHD_NotifyConnectionCallback notify_connection,
                                                unsigned int connection_limit,
+                                               unsigned int per_address_limit,
                                                unsigned int connection_timeout,
                                                size_t connection_memory_limit,
                                                unsigned int thread_pool_size,
                                                const char *tls_key_pem,
                                                const char *tls_cert_pem,
                                                const char *tls_trust_pem) {
-    struct MHD_OptionItem extra[6];
+    struct MHD_OptionItem extra[7];
     unsigned int n = 0;
+    if (per_address_limit > 0) {
+        extra[n].option = MHD_OPTION_PER_IP_CONNECTION_LIMIT;
+        extra[n].value = per_address_limit;
+        extra[n].ptr_value = NULL;
+        n++;
+    }
     if (listen_fd >= 0) {
         extra[n].option = MHD_OPTION_LISTEN_SOCKET;
         extra[n].value = listen_fd;
@@ -66,12 +74,19 @@ static inline struct MHD_Daemon *slx_mhd_start(unsigned int flags,
     extra[n].ptr_value = NULL;
     return MHD_start_daemon(flags, 0, NULL, NULL, handler, handler_cls,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, handler_cls,
+                            MHD_OPTION_NOTIFY_CONNECTION, notify_connection, handler_cls,
                             MHD_OPTION_CONNECTION_LIMIT, connection_limit,
                             MHD_OPTION_CONNECTION_TIMEOUT, connection_timeout,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, connection_memory_limit,
                             MHD_OPTION_THREAD_POOL_SIZE, thread_pool_size,
                             MHD_OPTION_ARRAY, extra,
                             MHD_OPTION_END);
+}
+
+/* The socket of `connection` (-1 if MHD does not say). */
+static inline int slx_connection_fd(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return info ? info->connect_fd : -1;
 }
 
 /* The daemon's listening socket (-1 once quiesced or without one). */

@@ -13,6 +13,15 @@ public struct WebOptions: ParsableArguments {
     @Option(name: .customLong("web.max-connections"), help: ArgumentHelp("Most concurrent HTTP connections", valueName: "n"))
     var maxConnections: Int = 512
 
+    @Option(name: .customLong("web.max-connections-per-ip"), help: ArgumentHelp(
+        "Most concurrent HTTP connections from one client address (0: no limit)", valueName: "n"))
+    var maxConnectionsPerAddress: Int = 64
+
+    @Option(name: .customLong("web.header-timeout"), help: ArgumentHelp(
+        "Time a new connection has to send its request headers (a keep-alive connection: this plus the 30s idle timeout after a response)",
+        valueName: "duration"))
+    var headerTimeout: String = "10s"
+
     @Flag(name: .customLong("web.disable-auth"), help: "Serve without credentials on a non-loopback address (refused otherwise)")
     public var disableAuth = false
 
@@ -43,5 +52,13 @@ public struct WebOptions: ParsableArguments {
             throw FlagError(flag: "--web.max-connections", problem: "must be from 1 to 1000000")
         }
         c.maxConnections = maxConnections
+        guard (0...1_000_000).contains(maxConnectionsPerAddress) else {
+            throw FlagError(flag: "--web.max-connections-per-ip", problem: "must be from 0 (no limit) to 1000000")
+        }
+        c.maxConnectionsPerAddress = maxConnectionsPerAddress
+        c.headerTimeout = try FlagValues.duration("--web.header-timeout", headerTimeout, minimum: 0.1)
+        guard c.headerTimeout <= 3600 else {
+            throw FlagError(flag: "--web.header-timeout", problem: "must be at most 1h")
+        }
     }
 }

@@ -10,10 +10,14 @@ final class ServerContext: Sendable {
     let verifiesClientCertificates: Bool
     /// The connections suspended for a deferred reply.
     let suspensions = Suspensions()
-    init(handler: any HTTPHandler, clientAuth: TLSSettings.ClientAuth?, verifiesClientCertificates: Bool) {
+    /// The connections waiting for a request's headers, and their deadlines.
+    let deadlines: HeaderDeadlines
+    init(handler: any HTTPHandler, clientAuth: TLSSettings.ClientAuth?, verifiesClientCertificates: Bool,
+         deadlines: HeaderDeadlines) {
         self.handler = handler
         self.clientAuth = clientAuth
         self.verifiesClientCertificates = verifiesClientCertificates
+        self.deadlines = deadlines
     }
 }
 
@@ -105,6 +109,7 @@ let accessHandler: MHD_AccessHandlerCallback = {
     guard let cls, let connection, let uploadDataSize, let requestContext else { return .NO }
     guard let mark = requestContext.pointee else {
         requestContext.pointee = headersSeen
+        Unmanaged<ServerContext>.fromOpaque(cls).takeUnretainedValue().deadlines.headersArrived(connection)
         return .YES
     }
     if uploadDataSize.pointee != 0 {
@@ -150,11 +155,27 @@ let accessHandler: MHD_AccessHandlerCallback = {
     }
 }
 
-/// MHD_OPTION_NOTIFY_COMPLETED: releases a deferred request's `PendingRequest`.
-let requestCompleted: MHD_RequestCompletedCallback = { _, _, requestContext, _ in
+/// MHD_OPTION_NOTIFY_COMPLETED: releases a deferred request's `PendingRequest`, and starts the
+/// wait for the connection's next request.
+let requestCompleted: MHD_RequestCompletedCallback = { cls, connection, requestContext, _ in
+    if let cls, let connection {
+        Unmanaged<ServerContext>.fromOpaque(cls).takeUnretainedValue().deadlines.requestEnded(connection)
+    }
     guard let requestContext, let mark = requestContext.pointee else { return }
     requestContext.pointee = nil
     if mark != headersSeen {
         Unmanaged<PendingRequest>.fromOpaque(mark).release()
+    }
+}
+
+/// MHD_OPTION_NOTIFY_CONNECTION: a connection's header deadline starts at its accept and ends
+/// with it.
+let connectionNotified: MHD_NotifyConnectionCallback = { cls, connection, _, code in
+    guard let cls, let connection else { return }
+    let deadlines = Unmanaged<ServerContext>.fromOpaque(cls).takeUnretainedValue().deadlines
+    if code.rawValue == 0 {  // MHD_CONNECTION_NOTIFY_STARTED; 1 is MHD_CONNECTION_NOTIFY_CLOSED
+        deadlines.started(connection)
+    } else {
+        deadlines.closed(connection)
     }
 }

@@ -12,14 +12,24 @@ public protocol HTTPHandler: Sendable {
 /// Limits that keep slow or hostile clients from starving others.
 public struct HTTPLimits: Sendable {
     public var maxConnections: Int
+    /// Most concurrent connections from one client address (0: no such limit). Connections over
+    /// it are closed as soon as they are accepted.
+    public var maxConnectionsPerAddress: Int
+    /// Idle time after which a connection is closed.
     public var connectionTimeoutSeconds: Int
+    /// Time from a connection's accept to the end of its first request's headers (0: none). A
+    /// keep-alive connection gets this plus the idle timeout from the end of a response to the
+    /// end of its next request's headers.
+    public var headerTimeoutSeconds: Double
     /// Per-connection memory for the request line and headers.
     public var connectionMemoryBytes: Int
     public var threads: Int
-    public init(maxConnections: Int = 512, connectionTimeoutSeconds: Int = 30,
-                connectionMemoryBytes: Int = 32 * 1024, threads: Int = 2) {
+    public init(maxConnections: Int = 512, maxConnectionsPerAddress: Int = 0, connectionTimeoutSeconds: Int = 30,
+                headerTimeoutSeconds: Double = 0, connectionMemoryBytes: Int = 32 * 1024, threads: Int = 2) {
         self.maxConnections = maxConnections
+        self.maxConnectionsPerAddress = maxConnectionsPerAddress
         self.connectionTimeoutSeconds = connectionTimeoutSeconds
+        self.headerTimeoutSeconds = headerTimeoutSeconds
         self.connectionMemoryBytes = connectionMemoryBytes
         self.threads = threads
     }
@@ -41,6 +51,9 @@ public final class HTTPServer: @unchecked Sendable {
     private let stopped = Mutex(false)
     /// The port actually bound (useful with port 0).
     public let port: Int
+    /// Connections closed because their request headers missed the deadline.
+    public var headerTimeouts: Int { deadlines.cutCount }
+    private let deadlines: HeaderDeadlines
 
     /// Binds `host:port` (numeric or a name; empty host means every IPv4 interface) and starts serving.
     ///
@@ -103,17 +116,23 @@ public final class HTTPServer: @unchecked Sendable {
         var flags = MHD_USE_POLL_INTERNAL_THREAD.rawValue | MHD_USE_ITC.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue
         if ipv6 { flags |= MHD_USE_IPv6.rawValue }
         if tlsStrings != nil { flags |= MHD_USE_TLS.rawValue }
+        let deadlines = HeaderDeadlines(
+            first: limits.headerTimeoutSeconds,
+            next: limits.headerTimeoutSeconds + Double(limits.connectionTimeoutSeconds))
         let context = Unmanaged.passRetained(ServerContext(
             handler: handler,
             clientAuth: tlsStrings?.clientAuth,
-            verifiesClientCertificates: tlsStrings?.verifies ?? false))
+            verifiesClientCertificates: tlsStrings?.verifies ?? false,
+            deadlines: deadlines))
         guard let daemon = slx_mhd_start(
-            flags, address, listenFD, accessHandler, context.toOpaque(), requestCompleted,
-            UInt32(limits.maxConnections), UInt32(limits.connectionTimeoutSeconds),
+            flags, address, listenFD, accessHandler, context.toOpaque(), requestCompleted, connectionNotified,
+            UInt32(limits.maxConnections), UInt32(max(limits.maxConnectionsPerAddress, 0)),
+            UInt32(limits.connectionTimeoutSeconds),
             limits.connectionMemoryBytes, UInt32(max(limits.threads, 1)),
             tlsStrings?.key, tlsStrings?.certificate, tlsStrings?.trust)
         else {
             let reason = String(cString: strerror(errno))
+            deadlines.stop()
             context.release()
             tlsStrings?.free()
             _ = listeners.leave()
@@ -121,6 +140,7 @@ public final class HTTPServer: @unchecked Sendable {
         }
         self.daemon = daemon
         self.context = context
+        self.deadlines = deadlines
         self.tlsStrings = tlsStrings
         self.listeners = listeners
         self.port = Int(slx_mhd_bind_port(daemon))
@@ -164,6 +184,7 @@ public final class HTTPServer: @unchecked Sendable {
         // MHD_stop_daemon aborts the process while a connection is suspended: resume the ones
         // still waiting for a deferred reply (they get 503, or are closed) and suspend no more.
         context.takeUnretainedValue().suspensions.resumeAll()
+        deadlines.stop()
         MHD_stop_daemon(daemon)
         if listenFD >= 0 { close(listenFD) }
         context.release()

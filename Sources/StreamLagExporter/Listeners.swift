@@ -37,7 +37,9 @@ final class Listeners: Sendable {
     func rotate(tls next: TLSSettings?) throws {
         let current = state.withLock { $0 }
         guard next != current.tls else { return }
-        let limits = HTTPLimits(maxConnections: config.maxConnections)
+        let limits = HTTPLimits(
+            maxConnections: config.maxConnections, maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+            headerTimeoutSeconds: config.headerTimeout)
         var fresh: [HTTPServer] = []
         do {
             for old in current.servers {
@@ -61,7 +63,9 @@ final class Listeners: Sendable {
     }
 
     private func bind(_ addresses: [ListenAddress], tls: TLSSettings?) throws -> [HTTPServer] {
-        let limits = HTTPLimits(maxConnections: config.maxConnections)
+        let limits = HTTPLimits(
+            maxConnections: config.maxConnections, maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+            headerTimeoutSeconds: config.headerTimeout)
         var bound: [HTTPServer] = []
         for address in addresses {
             do {

@@ -28,6 +28,9 @@ struct CommandLineTests {
         (["--web.listen-address", "nowhere"], "--web.listen-address"),
         (["--lag.unhealthy-threshold", "10"], "--lag.unhealthy-threshold"),
         (["--lag.count-limit", "0"], "--lag.count-limit"),
+        (["--web.max-connections-per-ip", "-1"], "--web.max-connections-per-ip"),
+        (["--web.header-timeout", "0s"], "--web.header-timeout"),
+        (["--web.header-timeout", "forever"], "--web.header-timeout"),
         (["--log.level", "loud"], "--log.level"),
         (["--log.format", "xml"], "--log.format"),
         (["--streams.max", "many"], "--streams.max"),
@@ -70,10 +73,11 @@ struct CommandLineTests {
                      "--auth.jwt.jwks-file", "--auth.jwt.issuer", "--auth.jwt.audience",
                      "--redis.tls.ca-file", "--redis.tls.cert-file", "--redis.tls.key-file", "--redis.tls.server-name",
                      "--redis.tls.insecure-skip-verify", "--redis.sentinel.master", "--redis.sentinel.password-file",
-                     "--redis.cluster", "--streams.exclude", "--lag.window"] {
+                     "--redis.cluster", "--streams.exclude", "--lag.window",
+                     "--web.max-connections-per-ip", "--web.header-timeout"] {
             #expect(run.stdout.contains(flag), "--help lacks \(flag)")
         }
-        for defaultValue in ["redis://localhost:6380/0", "signalr-consumers", "127.0.0.1:9840", "5s", "5m", "10000", "512"] {
+        for defaultValue in ["redis://localhost:6380/0", "signalr-consumers", "127.0.0.1:9840", "5s", "5m", "10000", "512", "64", "10s"] {
             #expect(run.stdout.contains(defaultValue), "--help lacks default \(defaultValue)")
         }
     }

@@ -43,6 +43,10 @@ public struct ExporterConfig: Sendable {
     public var listenAddresses: [ListenAddress] = [Defaults.listenAddress]
     public var telemetryPath: String = "/metrics"
     public var maxConnections: Int = 512
+    /// `--web.max-connections-per-ip` (0: no per-address limit).
+    public var maxConnectionsPerAddress: Int = 64
+    /// `--web.header-timeout`: accept to the end of the first request's headers.
+    public var headerTimeout: Double = 10
 
     public init() {}
 

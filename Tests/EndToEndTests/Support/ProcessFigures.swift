@@ -1,0 +1,23 @@
+import Foundation
+
+/// What a running process holds, read from /proc: open descriptors, resident memory, threads.
+struct ProcessFigures: CustomStringConvertible {
+    let descriptors: Int
+    let residentKiB: Int
+    let threads: Int
+
+    init(pid: Int32) throws {
+        let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")
+        descriptors = fds.count
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        func field(_ name: String) -> Int {
+            let line = status.split(separator: "\n").first { $0.hasPrefix(name + ":") } ?? ""
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            return words.count > 1 ? Int(words[1]) ?? -1 : -1
+        }
+        residentKiB = field("VmRSS")
+        threads = field("Threads")
+    }
+
+    var description: String { "\(descriptors) fds, \(residentKiB / 1024) MiB RSS, \(threads) threads" }
+}
