@@ -13,6 +13,7 @@ struct HTTPAbuseTests {
     @Test func slowClientsFromOneAddressCannotStarveAnother() throws {
         let (h, exporter, before) = try start(["--web.header-timeout", "2s"])
         let seen = try abuse("slowloris", "\(exporter.port)", "500", "6")
+        print("HTTP abuse, slowloris: \(seen)")
         // 64 connections of 127.0.0.1 are held (the default --web.max-connections-per-ip), the rest closed at once.
         #expect(seen.int("held") == 64, "\(seen)")
         #expect(seen.int("closed_at_once") == 500 - 64, "\(seen)")
@@ -41,6 +42,7 @@ struct HTTPAbuseTests {
         // From 40 addresses, so that the per-address limit is not what bounds them: the
         // 512-connection limit is, and the rest wait in the listen queue.
         let seen = try abuse("flood", "\(exporter.port)", "1000")
+        print("HTTP abuse, flood: \(seen)")
         #expect(seen.int("failed_connect") == 0, "\(seen)")
         #expect(seen.int("other") == 0, "no answer other than 200 or a closed connection: \(seen)")
         #expect((seen.int("answered_200") ?? 0) + (seen.int("closed_unanswered") ?? 0) == 1000, "\(seen)")
