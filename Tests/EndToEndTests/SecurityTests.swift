@@ -435,7 +435,8 @@ struct SecurityTests {
 
     // MARK: - Wrong passwords do not stall everyone
 
-    /// 64 clients sending wrong passwords against a cost-12 hash while a prober measures
+    /// 64 clients sending wrong passwords against a cost-12 hash (from 127.0.0.1, as many as one
+    /// address may hold) while a prober (from 127.0.0.2) measures
     /// `/-/healthy`, a correct-password `/metrics` and a wrong password it repeats. bcrypt runs on
     /// a small bounded verifier, never on the threads that serve everyone: the prober keeps being
     /// answered quickly, the excess attempts get 429, none gets in, and a repeated wrong attempt
@@ -450,9 +451,11 @@ struct SecurityTests {
         let good = Data("prometheus:\(password)".utf8).base64EncodedString()
         let repeated = Data("prometheus:wrong-and-repeated".utf8).base64EncodedString()
         // Before the attack: the correct password is verified once (then remembered), and so is
-        // the wrong password the prober will repeat.
-        #expect(try exporter.get("/metrics", headers: ["Authorization: Basic \(good)"]).status == 200)
-        #expect(try exporter.get("/metrics", headers: ["Authorization: Basic \(repeated)"]).status == 401)
+        // the wrong password the prober will repeat (from the prober's address: failures are
+        // remembered per client).
+        let prober = ["--interface", "127.0.0.2"]
+        #expect(try exporter.get("/metrics", headers: ["Authorization: Basic \(good)"], curl: prober).status == 200)
+        #expect(try exporter.get("/metrics", headers: ["Authorization: Basic \(repeated)"], curl: prober).status == 401)
 
         let attack = try PythonScript(Self.attackScript, [String(exporter.port), "64", "6"])
         usleep(1_000_000)
@@ -531,7 +534,9 @@ struct SecurityTests {
             for kind, (path, auth) in kinds.items():
                 start = time.perf_counter()
                 try:
-                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=90)
+                    # From another address than the attackers', as Prometheus would be: the 64
+                    # attack connections fill 127.0.0.1's share (--web.max-connections-per-ip).
+                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=90, source_address=("127.0.0.2", 0))
                     c.request("GET", path, headers={"Authorization": "Basic " + auth} if auth else {})
                     r = c.getresponse()
                     r.read()
