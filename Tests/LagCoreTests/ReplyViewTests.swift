@@ -82,12 +82,14 @@ struct ReplyViewTests {
     @Test("entryRange: count, ends and split, every ID checked")
     func entryRanges() throws {
         let entries = FakeRedis.entries([id(3), id(4), id(9)])
-        #expect(try entryRange(of: ReplyView(entries)) == EntryRange(count: 3, first: id(3), last: id(9), atOrBelow: 3))
+        #expect(try entryRange(of: ReplyView(entries)) == EntryRange(count: 3, first: id(3), last: id(9), atOrBelow: 3, upToEnd: 3))
         // Split at a boundary: the entries at or below it, and the first above it.
         #expect(try entryRange(of: ReplyView(entries), splitAt: id(4))
-            == EntryRange(count: 3, first: id(3), last: id(9), atOrBelow: 2, firstAbove: id(9)))
+            == EntryRange(count: 3, first: id(3), last: id(9), atOrBelow: 2, firstAbove: id(9), upToEnd: 3))
         #expect(try entryRange(of: ReplyView(entries), splitAt: id(2))
-            == EntryRange(count: 3, first: id(3), last: id(9), atOrBelow: 0, firstAbove: id(3)))
+            == EntryRange(count: 3, first: id(3), last: id(9), atOrBelow: 0, firstAbove: id(3), upToEnd: 3))
+        // With an end: the entries at or below it (those a poll's first round trip saw).
+        #expect(try entryRange(of: ReplyView(entries), end: id(4)).upToEnd == 2)
         #expect(try entryRange(of: ReplyView(.array([]))) == EntryRange())
         #expect(throws: ReplyError(.malformed, "range entry without an ID")) {
             try entryRange(of: ReplyView(.array([.array([.string(b(id(1).description)), .array([])]), .array([.string(b("x")), .array([])])])))

@@ -32,6 +32,9 @@ struct LagWork: Sendable {
     /// A cluster node's `MOVED`/`ASK`/`CLUSTERDOWN` to a range read: the key left between round
     /// trips; the whole stream is to be read again where it is now.
     var redirect: String?
+    /// Entries that round trip 1 saw after last-delivered-id were gone at a later read: the
+    /// stream was deleted, trimmed, created again or lost entries between the round trips.
+    var changed = false
 }
 
 /// One range read of a round trip: which group it moves on, and its page size.
@@ -199,7 +202,7 @@ extension Collector {
     func advance(_ item: inout LagWork, pageSize: Int, reply: ReplyView, _ stats: inout PollStats) {
         let ids: EntryRange
         do throws(ReplyError) {
-            ids = try entryRange(of: reply, splitAt: item.lastDeliveredID)
+            ids = try entryRange(of: reply, splitAt: item.lastDeliveredID, end: item.lastEntryID ?? .max)
         } catch {
             if error.kind == .redirected || error.kind == .unavailable {
                 item.redirect = error.description
@@ -233,12 +236,25 @@ extension Collector {
             }
             return
         }
+        // A read from an ID at or before the poll's last entry must find that entry at least.
+        // When it does not, the stream changed under the poll: figures read now would not
+        // belong with those of round trip 1 (a deleted stream would count as lag 0).
+        switch item.phase {
+        case .findOldest(let from), .counting(let from, _):
+            if let last = item.lastEntryID, from <= last, ids.first.map({ $0 > last }) ?? true {
+                item.changed = true
+                item.phase = .done
+                return
+            }
+        default: break
+        }
         if item.firstUndelivered == nil { item.firstUndelivered = ids.first }
         guard case .counting(_, let before) = item.phase else {
             item.phase = .done
             return
         }
-        let counted = before + ids.count
+        // Only the entries that round trip 1 saw: one added since is not in its length.
+        let counted = before + ids.upToEnd
         let reachedEnd = ids.count < pageSize || (ids.last.map { $0 >= (item.lastEntryID ?? .max) } ?? true)
         if reachedEnd || counted >= settings.countLimit {
             item.lag = counted

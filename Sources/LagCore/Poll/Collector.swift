@@ -146,6 +146,14 @@ public final class Collector {
     /// one collector may collect from several servers at once (the primaries of a cluster).
     public func collect(_ names: [Name], fixed fixedSet: Set<Name>, via redis: some RedisPipeline,
                         version: ServerVersion?) throws -> Part {
+        try collect(names, fixed: fixedSet, via: redis, version: version, rereadChanged: true)
+    }
+
+    /// `rereadChanged`: a stream that changed between the round trips is read again, whole,
+    /// once; when it changed again during that read, it is skipped (counted as
+    /// `changed_during_poll`; a fixed stream stays, unreadable).
+    private func collect(_ names: [Name], fixed fixedSet: Set<Name>, via redis: some RedisPipeline,
+                         version: ServerVersion?, rereadChanged: Bool) throws -> Part {
         var stats = PollStats()
         var redirected: [(name: Name, message: String)] = []
         // Round trip 1: Redis' clock, then per stream everything XINFO FULL knows and its last entry.
@@ -223,25 +231,65 @@ public final class Collector {
         // A key that moved between the round trips is read again, whole, where it is now.
         let moved = Dictionary(work.compactMap { item in item.redirect.map { (item.streamIndex, $0) } }, uniquingKeysWith: { a, _ in a })
         if !moved.isEmpty {
-            var newIndex: [Int: Int] = [:]
-            var kept: [StreamState] = []
-            for (i, stream) in streams.enumerated() {
-                if let message = moved[i] {
-                    redirected.append((stream.name, message))
-                } else {
-                    newIndex[i] = kept.count
-                    kept.append(stream)
+            for (i, message) in moved { redirected.append((streams[i].name, message)) }
+            Self.remove(Set(moved.keys), from: &streams, &work)
+        }
+        // A stream that changed between the round trips (deleted, trimmed, created again) is
+        // read again here, whole: its figures then are all of one moment, the later one.
+        let changed = Set(work.filter(\.changed).map(\.streamIndex))
+        if !changed.isEmpty {
+            let changedNames = changed.sorted().map { streams[$0].name }
+            Self.remove(changed, from: &streams, &work)
+            if rereadChanged {
+                let again = try collect(changedNames, fixed: fixedSet, via: redis, version: version, rereadChanged: false)
+                stats.merge(again.stats)
+                redirected += again.redirected
+                let offset = streams.count
+                streams += again.streams
+                work += again.work.map { item in
+                    var item = item
+                    item.streamIndex += offset
+                    return item
                 }
-            }
-            streams = kept
-            work = work.compactMap { item in
-                guard let index = newIndex[item.streamIndex] else { return nil }
-                var item = item
-                item.streamIndex = index
-                return item
+                Self.sortByName(&streams, &work)
+            } else {
+                for name in changedNames {
+                    stats.skip("changed_during_poll", "stream \(name.display): changed between the round trips of a poll twice")
+                }
+                let fixedChanged = changedNames.filter(fixedSet.contains)
+                if !fixedChanged.isEmpty {
+                    streams += fixedChanged.map { StreamState(name: $0, presence: .unreadable) }
+                    Self.sortByName(&streams, &work)
+                }
             }
         }
         return Part(streams: streams, work: work, nowMs: nowMs, stats: stats, redirected: redirected)
+    }
+
+    /// Drops the streams at `indices` and their groups' work; the rest keep their order.
+    private static func remove(_ indices: Set<Int>, from streams: inout [StreamState], _ work: inout [LagWork]) {
+        var newIndex: [Int: Int] = [:]
+        var kept: [StreamState] = []
+        for (i, stream) in streams.enumerated() where !indices.contains(i) {
+            newIndex[i] = kept.count
+            kept.append(stream)
+        }
+        streams = kept
+        work = work.compactMap { item in
+            guard let index = newIndex[item.streamIndex] else { return nil }
+            var item = item
+            item.streamIndex = index
+            return item
+        }
+    }
+
+    /// Sorts the streams by key, their groups' work following them.
+    private static func sortByName(_ streams: inout [StreamState], _ work: inout [LagWork]) {
+        let order = streams.indices.sorted { streams[$0].name < streams[$1].name }
+        var newIndex = [Int](repeating: 0, count: streams.count)
+        for (new, old) in order.enumerated() { newIndex[old] = new }
+        streams = order.map { streams[$0] }
+        for i in work.indices { work[i].streamIndex = newIndex[work[i].streamIndex] }
     }
 
     /// One snapshot from the parts of a poll (one per server; each stream in one part): every

@@ -294,16 +294,20 @@ public struct EntryRange: Sendable, Equatable {
     /// With a boundary: how many entries are at or below it, and the first above it.
     public var atOrBelow = 0
     public var firstAbove: StreamID?
+    /// With an end: how many entries are at or below it.
+    public var upToEnd = 0
 }
 
 /// The count and ends of an `XRANGE`/`XREVRANGE` reply (every entry's ID checked, as
 /// `entryIDs(of:)` does; field/value pairs never read).
-public func entryRange(of reply: ReplyView, splitAt boundary: StreamID = .max) throws(ReplyError) -> EntryRange {
+public func entryRange(of reply: ReplyView, splitAt boundary: StreamID = .max,
+                       end: StreamID = .max) throws(ReplyError) -> EntryRange {
     var range = EntryRange()
     try forEachEntryID(of: reply) { id in
         if range.first == nil { range.first = id }
         range.last = id
         range.count += 1
+        if id <= end { range.upToEnd += 1 }
         if id <= boundary {
             range.atOrBelow += 1
         } else if range.firstAbove == nil {

@@ -36,7 +36,12 @@ final class FakeRedis: RedisPipeline {
         commands.map { $0.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ") }
     }
 
+    /// Changes to the data made right before the round trip of that index (0 is the first) is
+    /// answered: another client's writes between the round trips of a poll.
+    var beforeRoundTrip: [Int: (FakeRedis) -> Void] = [:]
+
     func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
+        if let change = beforeRoundTrip.removeValue(forKey: calls.count) { change(self) }
         calls.append(commands)
         return commands.map(answer)
     }
