@@ -66,7 +66,7 @@ public final class RedisConnection: RedisPipeline {
             args.append(Array(password.utf8))
             let reply = try pipeline([args])[0]
             // The reply text never holds the password; pass Redis' words on.
-            if let e = reply.errorMessage { throw RedisError(.auth, e) }
+            if let e = reply.errorMessage { throw RedisError(.auth, "authentication failed: \(e)") }
         }
         if endpoint.database != 0 {
             let reply = try pipeline([[Array("SELECT".utf8), Array(String(endpoint.database).utf8)]])[0]

@@ -148,9 +148,12 @@ private struct Loop {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
-    /// Exponential from 100 ms, capped at 5 s, with full jitter in its upper half.
+    /// Exponential from 100 ms, capped at 5 s and at the poll interval, with full jitter in
+    /// its upper half. Waiting longer than an interval spares Redis nothing (a healthy exporter
+    /// sends a poll every interval anyway) and would break the promise that the exporter is
+    /// healthy again within two poll intervals of Redis returning.
     private mutating func backoff() -> Double {
-        let base = min(5.0, 0.1 * pow(2.0, Double(min(failures - 1, 10))))
+        let base = min(5.0, config.pollInterval, 0.1 * pow(2.0, Double(min(failures - 1, 10))))
         return base * Double.random(in: 0.5...1.0)
     }
 
@@ -369,7 +372,17 @@ private struct Loop {
         // Which of Redis' own lag figures are right depends on its version (LagTrust). A user
         // without INFO still gets exact figures: unknown means counting. A broken connection
         // is a failed poll, with its reason (a TLS server behind redis:// shows here first).
-        serverVersion = try fresh.command(["INFO", "server"]).text.flatMap(ServerVersion.init(info:))
+        let info = try fresh.command(["INFO", "server"])
+        // A server that refuses the client (maxclients reached, LOADING, ...) answers with an
+        // error and may close: its words are the poll's error, not a later "connection closed".
+        // A user whose ACL forbids INFO, or a server that renamed it, still polls (an unknown
+        // version means counting).
+        if let refusal = info.errorMessage, !refusal.hasPrefix("NOPERM"), !refusal.hasPrefix("ERR unknown command") {
+            source.disconnect()
+            if refusal.hasPrefix("NOAUTH") { throw RedisError(.auth, "authentication failed: \(refusal)") }
+            throw RedisError(.connect, "redis refused the connection: \(refusal)")
+        }
+        serverVersion = info.text.flatMap(ServerVersion.init(info:))
         logger.info("connected to redis", metadata: [
             "redis.address": "\(source.current.description)", "redis.version": "\(serverVersion?.description ?? "unknown")",
         ])
