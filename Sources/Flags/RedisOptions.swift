@@ -65,6 +65,7 @@ public struct RedisOptions: ParsableArguments {
             }
         }
         guard var first = endpoints.first else { throw FlagError(flag: flag, problem: "no URL given") }
+        c.redisPasswordFile = passwordFile
         if let file = passwordFile {
             first.password = try Self.secret(in: file, flag: "--redis.password-file")
         } else if first.password == nil, let password = environment["REDIS_PASSWORD"], !password.isEmpty {
@@ -142,11 +143,7 @@ public struct RedisOptions: ParsableArguments {
 
     /// A secret file's first line (trailing newlines dropped); its contents never reach an error.
     private static func secret(in file: String, flag: String) throws(FlagError) -> String {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw FlagError(flag: flag, problem: "cannot read \(file)")
-        }
-        var text = String(decoding: data, as: UTF8.self)
-        while text.last == "\n" || text.last == "\r" { text.removeLast() }
+        guard let text = SecretFile.read(file) else { throw FlagError(flag: flag, problem: "cannot read \(file)") }
         return text
     }
 }

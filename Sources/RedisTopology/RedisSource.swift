@@ -11,11 +11,14 @@ public final class RedisSource {
     /// The server `connection` talks to; what logs name.
     public private(set) var current: RedisEndpoint
     public private(set) var connection: RedisConnection?
+    /// The server's password: `--redis.password-file` read again before each new connection.
+    private var password: String?
 
     public init(config: ExporterConfig, tls: RedisTLS?) {
         self.config = config
         self.tls = tls
         current = config.redis
+        password = config.redis.password
         if let sentinel = config.sentinel {
             sentinels = SentinelLocator(settings: sentinel, urls: config.redisURLs, timeout: config.redisTimeout, tls: tls)
         }
@@ -29,12 +32,19 @@ public final class RedisSource {
         if var locator = sentinels {
             defer { sentinels = locator }
             let (host, port) = try locator.masterAddress()
-            let master = config.redis.at(host: host, port: port)
+            var master = config.redis.at(host: host, port: port)
+            master.password = password
             if master != current { connection = nil }
             current = master
         }
         if let connection, !connection.isBroken { return (connection, false) }
         connection = nil
+        // A password rotated in Redis and in the file works from the next connection on; an
+        // unreadable file (being replaced) leaves the last one.
+        if let file = config.redisPasswordFile, let fromFile = SecretFile.read(file) {
+            password = fromFile
+            current.password = fromFile
+        }
         let fresh = try RedisConnection(endpoint: current, timeoutSeconds: config.redisTimeout, tls: tls)
         if sentinels != nil {
             // Never poll a replica as the master: right after a failover a sentinel may still

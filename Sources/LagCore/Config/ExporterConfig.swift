@@ -25,6 +25,9 @@ public struct ExporterConfig: Sendable {
     /// `--redis.cluster`: whether `redisURLs` are the seeds of a Redis Cluster.
     public var cluster: ClusterMode = .auto
     public var redisTimeout: Double = 2
+    /// `--redis.password-file`: read again before every new connection to the server, so that
+    /// a password rotated in Redis and in the file is picked up without a restart.
+    public var redisPasswordFile: String?
     public var streams: [[UInt8]] = FlagValues.list(Defaults.streams).map { Array($0.utf8) }
     public var streamPatterns: [String] = []
     /// `--streams.exclude`: Redis globs of keys never monitored, fixed or discovered.
