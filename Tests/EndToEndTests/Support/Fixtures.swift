@@ -8,8 +8,8 @@ final class Harness: @unchecked Sendable {
     let conn: RedisConnection
     var exporter: ExporterProcess?
 
-    init(_ version: RedisVersion, password: String? = nil, tls: RedisTLSFiles? = nil) throws {
-        redis = try RedisServer(version, password: password, tls: tls)
+    init(_ version: RedisVersion, password: String? = nil, tls: RedisTLSFiles? = nil, arguments: [String] = []) throws {
+        redis = try RedisServer(version, password: password, tls: tls, arguments: arguments)
         conn = try redis.connect()
     }
 
