@@ -52,8 +52,9 @@ struct RedisFaultTests {
             thread.start()
         }
 
+        /// Stops the loop and waits for it; a second call returns at once.
         func stop() {
-            stopping.store(true, ordering: .releasing)
+            if stopping.exchange(true, ordering: .acquiringAndReleasing) { return }
             done.wait()
         }
     }
@@ -94,10 +95,11 @@ struct RedisFaultTests {
             let json = try JSONSerialization.jsonObject(with: r.body) as? [String: Any] ?? [:]
             return (r.status, json.string("status"))
         }
+        _ = try health()  // the probe's connection is open at the baseline too
         usleep(1_000_000)  // warm: every path served, allocator settled
         let baseFDs = ProcFS.openFDs(pid)
         let baseRSS = ProcFS.rssKiB(pid)
-        var events: [(Date, RedisState)] = [(Date(), .up)]
+        var events: [(Date, RedisState)] = [(.distantPast, .up)]  // up since before the scraper started
         var recoveries: [Double] = []
         var detections: [Double] = []
         let port = h.redis.port
@@ -107,6 +109,7 @@ struct RedisFaultTests {
             h.redis.stop()
             try eventually(10, "cycle \(cycle): redis reported down") { try health().0 == 503 }
             detections.append(Date().timeIntervalSince(killed))
+            usleep(UInt32(2.4 * interval * 1_000_000))  // down for a while: settled checks of a down Redis
             let launched = Date()
             events.append((launched, .starting))
             try h.redis.start(port: port)
@@ -120,10 +123,11 @@ struct RedisFaultTests {
             // From the relaunch, Redis' own start-up included: an upper bound of the time from
             // "Redis accepts connections again" to "the exporter says healthy".
             recoveries.append(healthy.timeIntervalSince(launched))
-            usleep(UInt32.random(in: 100_000...400_000))  // up for a while, scraped meanwhile
+            usleep(UInt32.random(in: 600_000...900_000))  // up for a while: settled checks of an up Redis
         }
         usleep(UInt32(3 * interval * 1_000_000))
-        // fds come back exactly (the scrapers' two connections were open at the baseline too).
+        // fds come back exactly (the scraper's and the probe's connections, and the one to
+        // Redis, were open at the baseline too).
         var fds = ProcFS.openFDs(pid)
         try? eventually(5, "fds back to \(baseFDs)") {
             fds = ProcFS.openFDs(pid)
@@ -134,9 +138,13 @@ struct RedisFaultTests {
         let checks = scraper.checks.withLock { $0 }
         var settled = 0
         var wrong: [String] = []
+        // Each of the 20 down phases and 21 up phases must hold settled checks: the claim is
+        // checked in every cycle, not only before and after them.
+        var settledPerPhase = [Int](repeating: 0, count: events.count)
         for check in checks {
             guard let state = Self.expected(check, events: events, allowance: 2 * interval) else { continue }
             settled += 1
+            if let phase = events.lastIndex(where: { $0.0 <= check.sent }) { settledPerPhase[phase] += 1 }
             let up = state == .up
             let right = check.redisUp == (up ? 1 : 0) && check.healthCode == (up ? 200 : 503)
                 && check.connected == up && check.status == (up ? "healthy" : "unhealthy")
@@ -146,19 +154,20 @@ struct RedisFaultTests {
         print("""
             [faults] \(version.name) kill/restart x20, poll 250ms: recovery (from relaunch) worst \(ms(worst)) ms, \
             median \(ms(percentile(recoveries, 50))) ms; down seen within worst \(ms(detections.max() ?? .nan)) ms; \
-            checks \(checks.count), settled \(settled), wrong \(wrong.count); fds \(baseFDs) -> \(fds); \
+            checks \(checks.count), settled \(settled) (fewest in a phase \(events.indices.filter { events[$0].1 != .starting }.map { settledPerPhase[$0] }.min() ?? 0)), wrong \(wrong.count); fds \(baseFDs) -> \(fds); \
             RSS \(baseRSS) KiB -> \(rss) KiB (bound +4096)
             """)
         #expect(exporter.process.isRunning, "no crash")
         #expect(worst <= 2 * interval, "healthy again within 2 poll intervals of Redis returning: worst \(worst) s")
         #expect(wrong.isEmpty, "every settled check right; wrong: \(wrong.prefix(5))")
-        #expect(settled >= 100, "enough settled checks (\(settled) of \(checks.count))")
+        let emptyPhases = events.indices.filter { events[$0].1 != .starting && settledPerPhase[$0] == 0 }
+        #expect(emptyPhases.isEmpty, "settled checks in every up and down phase; none in \(emptyPhases.map { "\(events[$0].1) #\($0)" })")
         #expect(scraper.errors.withLock { $0 }.isEmpty, "every scrape answered: \(scraper.errors.withLock { $0 }.prefix(3))")
         #expect(fds == baseFDs, "fds back to the baseline")
         #expect(rss <= baseRSS + 4096, "RSS back within 4 MiB of the baseline")
         let json = try h.freshJSON()
         let lag = try json.object("streams").object("events:chat").int("lag")
-        #expect(lag == (try h.conn.undelivered("events:chat", group: "signalr-consumers").count))
+        #expect(lag == (try h.redis.connect().undelivered("events:chat", group: "signalr-consumers").count))
         #expect(exporter.terminate() == 0)
     }
 
