@@ -76,7 +76,9 @@ struct RedisFaultTests {
         return state == .starting ? nil : state
     }
 
-    @Test(arguments: RedisVersion.all)
+    /// On the newest Redis of the matrix only: what is tested is the exporter's reconnecting,
+    /// the same for every version (LifecycleTests kills and restarts each version once).
+    @Test(arguments: [RedisVersion.newest])
     func killedAndRestartedTwentyTimes(version: RedisVersion) throws {
         // Data survives a SIGKILL (appendfsync always), so that an up Redis is a healthy one.
         let h = try Harness(version, arguments: ["--appendonly", "yes", "--appendfsync", "always"])
@@ -109,7 +111,7 @@ struct RedisFaultTests {
             h.redis.stop()
             try eventually(10, "cycle \(cycle): redis reported down") { try health().0 == 503 }
             detections.append(Date().timeIntervalSince(killed))
-            usleep(UInt32(2.4 * interval * 1_000_000))  // down for a while: settled checks of a down Redis
+            usleep(UInt32(4 * interval * 1_000_000))  // down for a while: settled checks of a down Redis
             let launched = Date()
             events.append((launched, .starting))
             try h.redis.start(port: port)
@@ -123,7 +125,7 @@ struct RedisFaultTests {
             // From the relaunch, Redis' own start-up included: an upper bound of the time from
             // "Redis accepts connections again" to "the exporter says healthy".
             recoveries.append(healthy.timeIntervalSince(launched))
-            usleep(UInt32.random(in: 600_000...900_000))  // up for a while: settled checks of an up Redis
+            usleep(UInt32.random(in: 900_000...1_200_000))  // up for a while: settled checks of an up Redis
         }
         usleep(UInt32(3 * interval * 1_000_000))
         // fds come back exactly (the scraper's and the probe's connections, and the one to
