@@ -103,6 +103,7 @@ struct RedisFaultTests {
         let baseRSS = ProcFS.rssKiB(pid)
         var events: [(Date, RedisState)] = [(.distantPast, .up)]  // up since before the scraper started
         var recoveries: [Double] = []
+        var fromLaunch: [Double] = []
         var detections: [Double] = []
         let port = h.redis.port
         for cycle in 1...20 {
@@ -115,16 +116,20 @@ struct RedisFaultTests {
             let launched = Date()
             events.append((launched, .starting))
             try h.redis.start(port: port)
-            events.append((Date(), .up))
+            let answering = Date()
+            events.append((answering, .up))
             var healthy = Date()
             try eventually(10, "cycle \(cycle): healthy again") {
                 let (code, status) = try health()
                 healthy = Date()
                 return code == 200 && status == "healthy"
             }
-            // From the relaunch, Redis' own start-up included: an upper bound of the time from
-            // "Redis accepts connections again" to "the exporter says healthy".
-            recoveries.append(healthy.timeIntervalSince(launched))
+            // "Redis returning" is Redis answering commands again: `start` returns once Redis
+            // answers with its new pid, which it checks every 20 ms (so that moment may be up to
+            // 20 ms late: the bound below takes it off). From the relaunch, Redis' own start-up
+            // (process, AOF load) is included too: printed, not bounded (a loaded machine).
+            recoveries.append(healthy.timeIntervalSince(answering))
+            fromLaunch.append(healthy.timeIntervalSince(launched))
             usleep(UInt32.random(in: 900_000...1_200_000))  // up for a while: settled checks of an up Redis
         }
         usleep(UInt32(3 * interval * 1_000_000))
@@ -154,13 +159,13 @@ struct RedisFaultTests {
         }
         let worst = recoveries.max() ?? .nan
         print("""
-            [faults] \(version.name) kill/restart x20, poll 250ms: recovery (from relaunch) worst \(ms(worst)) ms, \
-            median \(ms(percentile(recoveries, 50))) ms; down seen within worst \(ms(detections.max() ?? .nan)) ms; \
+            [faults] \(version.name) kill/restart x20, poll 250ms: recovery (from Redis answering) worst \(ms(worst)) ms, \
+            median \(ms(percentile(recoveries, 50))) ms (from relaunch: worst \(ms(fromLaunch.max() ?? .nan)) ms); down seen within worst \(ms(detections.max() ?? .nan)) ms; \
             checks \(checks.count), settled \(settled) (fewest in a phase \(events.indices.filter { events[$0].1 != .starting }.map { settledPerPhase[$0] }.min() ?? 0)), wrong \(wrong.count); fds \(baseFDs) -> \(fds); \
             RSS \(baseRSS) KiB -> \(rss) KiB (bound +4096)
             """)
         #expect(exporter.process.isRunning, "no crash")
-        #expect(worst <= 2 * interval, "healthy again within 2 poll intervals of Redis returning: worst \(worst) s")
+        #expect(worst <= 2 * interval - 0.02, "healthy again within 2 poll intervals of Redis returning: worst \(worst) s")
         #expect(wrong.isEmpty, "every settled check right; wrong: \(wrong.prefix(5))")
         let emptyPhases = events.indices.filter { events[$0].1 != .starting && settledPerPhase[$0] == 0 }
         #expect(emptyPhases.isEmpty, "settled checks in every up and down phase; none in \(emptyPhases.map { "\(events[$0].1) #\($0)" })")
