@@ -12,9 +12,23 @@ public final class ClusterSource: @unchecked Sendable {
     /// Each primary's version, read once a connection (it decides where Redis' lag is right).
     public private(set) var versions: [ClusterNode: ServerVersion] = [:]
 
+    /// Every node's password: `--redis.password-file` read again before each new connection.
+    private var password: String?
+
     public init(config: ExporterConfig, tls: RedisTLS?) {
         self.config = config
         self.tls = tls
+        password = config.redis.password
+    }
+
+    /// The first URL's credentials and TLS at `host:port`. A password rotated in Redis and in
+    /// the file works from the next connection on; an unreadable file (being replaced) leaves
+    /// the last one.
+    private func endpoint(host: String, port: Int) -> RedisEndpoint {
+        if let file = config.redisPasswordFile, let fromFile = SecretFile.read(file) { password = fromFile }
+        var endpoint = config.redis.at(host: host, port: port)
+        endpoint.password = password
+        return endpoint
     }
 
     /// Whether the server runs in cluster mode (`INFO cluster` says `cluster_enabled:1`). A
@@ -31,10 +45,10 @@ public final class ClusterSource: @unchecked Sendable {
     @discardableResult
     public func refresh() throws -> ClusterMap {
         var problems: [String] = []
-        let known = map?.primaries.map { config.redis.at(host: $0.host, port: $0.port) } ?? []
+        let known = map?.primaries.map { endpoint(host: $0.host, port: $0.port) } ?? []
         // Every node of a cluster takes the same credentials and TLS: the first URL's.
         let seeds = config.redisURLs.map { seed -> RedisEndpoint in
-            if case .tcp(let host, let port) = seed.address { return config.redis.at(host: host, port: port) }
+            if case .tcp(let host, let port) = seed.address { return endpoint(host: host, port: port) }
             return seed
         }
         for endpoint in known + seeds {
@@ -71,7 +85,7 @@ public final class ClusterSource: @unchecked Sendable {
     public func connection(to node: ClusterNode) throws -> RedisConnection {
         if let open = connections[node], !open.isBroken { return open }
         connections[node] = nil
-        let fresh = try RedisConnection(endpoint: config.redis.at(host: node.host, port: node.port),
+        let fresh = try RedisConnection(endpoint: endpoint(host: node.host, port: node.port),
                                         timeoutSeconds: config.redisTimeout, tls: tls)
         if let text = try fresh.command(["INFO", "server"]).text, let version = ServerVersion(info: text) {
             versions[node] = version

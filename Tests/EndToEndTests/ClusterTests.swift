@@ -285,6 +285,49 @@ struct ClusterTests {
         #expect(exporter.terminate() == 0)
     }
 
+    /// A password rotated on every node and then in `--redis.password-file`: the exporter's
+    /// connections, cut by `CLIENT KILL`, fail to authenticate until the file says the new
+    /// password, and then every node is polled again without a restart. Newest Redis only: what
+    /// is tested is the exporter's reconnecting.
+    @Test func aPasswordRotatedInTheFileReachesEveryNode() throws {
+        let cluster = try RedisCluster(RedisVersion.newest)
+        let keys = try Self.populate(cluster, prefix: "events:", every: 2003)
+        let old = "old-\(UUID().uuidString.prefix(8))", new = "new-\(UUID().uuidString.prefix(8))"
+        for node in cluster.nodes {
+            let reply = try cluster.ask(node, "ACL", "SETUSER", "rotated", "on", ">\(old)", "~*", "&*", "+@all")
+            #expect(reply.errorMessage == nil, "\(node): \(reply)")
+        }
+        let secrets = try SecretsDir()
+        let file = try secrets.write("redis-password", old + "\n")
+        let exporter = try Self.startExporter(["--redis.url", "redis://rotated@127.0.0.1:\(cluster.nodes[0].port)/0",
+                                               "--redis.password-file", file, "--streams", "fixed:none",
+                                               "--streams.pattern", "events:*"])
+        _ = try exporter.freshJSON { $0.int("stream_count") == keys.count + 1 }
+        try Self.compareWithOwners(cluster, exporter, keys, "before the rotation")
+
+        for node in cluster.nodes {
+            #expect(try cluster.ask(node, "ACL", "SETUSER", "rotated", "resetpass", ">\(new)").errorMessage == nil)
+            _ = try cluster.ask(node, "CLIENT", "KILL", "USER", "rotated")
+        }
+        try eventually(10, "authentication fails on the old password") {
+            let m = MetricSamples(try exporter.get("/metrics").text)
+            return (m.value("event_exporter_poll_errors_total", ["reason": "auth"]) ?? 0) > 0
+        }
+        _ = try secrets.write("redis-password", new + "\n")
+        let since = Date()
+        _ = try exporter.freshJSON(since: since) { json in
+            let streams = json["streams"] as? [String: [String: Any]] ?? [:]
+            return streams.count == keys.count + 1 && streams.values.allSatisfy { $0["stale"] == nil }
+        }
+        try Self.compareWithOwners(cluster, exporter, keys, "after the file was rotated")
+        let m = MetricSamples(try exporter.get("/metrics").text)
+        #expect(m.series("event_exporter_node_up").allSatisfy { m.value("event_exporter_node_up", $0) == 1 })
+        for text in [try exporter.get("/metrics").text, try exporter.get("/api/v1/events/health").text, exporter.stderr.text] {
+            #expect(!text.contains(old) && !text.contains(new), "no password in any output")
+        }
+        #expect(exporter.terminate() == 0)
+    }
+
     /// Every node TLS-only (Debian's 7.0 has TLS): the exporter reaches the cluster over
     /// rediss:// with the CA, and every figure is the owner's.
     @Test func clusterOverTLS() throws {
