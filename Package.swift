@@ -34,6 +34,9 @@ let package = Package(
         // glibc's malloc_trim and mallopt (memory handed back after each poll).
         .systemLibrary(name: "CMalloc"),
 
+        // Synchronization.Mutex's interface over pthread_mutex_t, which ThreadSanitizer can see;
+        // used only in builds with -DSTREAM_LAG_TSAN (scripts/sanitize.sh thread).
+        .target(name: "SanitizerMutex", swiftSettings: swiftSettings),
         // Pure Swift: the reply type, the pipeline protocol, endpoints and errors, shared by the
         // core and every way of reaching Redis.
         .target(name: "RedisProtocol", swiftSettings: swiftSettings),
@@ -45,7 +48,7 @@ let package = Package(
             name: "RedisTopology", dependencies: ["RedisClient", "RedisProtocol", "LagCore"],
             swiftSettings: swiftSettings),
         // The only Swift code that touches libmicrohttpd (and GnuTLS, for client certificates).
-        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"], swiftSettings: swiftSettings),
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "SanitizerMutex"], swiftSettings: swiftSettings),
         // The only Swift code that touches libcrypt: bcrypt hashing.
         .target(name: "Bcrypt", dependencies: ["CCrypt"], swiftSettings: swiftSettings),
         // The only Swift code that touches zlib: gzip of /metrics bodies.
@@ -64,7 +67,7 @@ let package = Package(
         .target(
             name: "Auth",
             dependencies: [
-                "LagCore",
+                "LagCore", "SanitizerMutex",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -86,7 +89,7 @@ let package = Package(
             name: "StreamLagExporter",
             dependencies: [
                 "LagCore", "RedisClient", "RedisProtocol", "RedisTopology", "HTTPServer", "Bcrypt", "Gzip", "Auth", "Flags",
-                "CMalloc",
+                "CMalloc", "SanitizerMutex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -100,16 +103,16 @@ let package = Package(
             swiftSettings: swiftSettings),
 
         .testTarget(
-            name: "LagCoreTests", dependencies: ["LagCore", "RedisProtocol"],
+            name: "LagCoreTests", dependencies: ["LagCore", "RedisProtocol", "SanitizerMutex"],
             resources: [.copy("Golden")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "AuthTests",
-            dependencies: ["Auth", "Bcrypt", "HTTPServer", .product(name: "JWTKit", package: "jwt-kit")],
+            dependencies: ["Auth", "Bcrypt", "HTTPServer", "SanitizerMutex", .product(name: "JWTKit", package: "jwt-kit")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["LagCore", "RedisClient", "RedisProtocol", .product(name: "JWTKit", package: "jwt-kit")],
+            dependencies: ["LagCore", "RedisClient", "RedisProtocol", "SanitizerMutex", .product(name: "JWTKit", package: "jwt-kit")],
             swiftSettings: swiftSettings),
     ]
 )
