@@ -91,7 +91,9 @@ for sanitizer in "${sanitizers[@]}"; do
     echo "=== $sanitizer sanitizer: swift test failed ($tested)"
     status=1
   fi
-  echo "=== $sanitizer sanitizer: build $((built - start)) s, test $((finished - built)) s," \
-       "$( [ -n "$reports" ] && echo "REPORTS FOUND" || echo "no reports")"
+  verdict="no reports"
+  [ -z "$reports" ] || verdict="REPORTS FOUND"
+  echo "=== $sanitizer sanitizer: build $((built - start)) s, test $((finished - built)) s, $verdict" \
+       "(load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
 done
 exit $status

@@ -7,6 +7,10 @@ public import LagCore
 /// second line).
 public enum CommandLineFront {
     public static func parse<Command: ParsableCommand>(_ type: Command.Type, tool: String, arguments: [String]? = nil) -> Command {
+        // The error is released before exiting: ArgumentParser's errors are multi-payload enums
+        // whose pointers carry the case in their spare bits, which LeakSanitizer cannot follow,
+        // so exiting while one is alive was reported as a leak (scripts/sanitize.sh address).
+        let message: String
         do {
             return try Command.parse(arguments)
         } catch {
@@ -14,8 +18,9 @@ public enum CommandLineFront {
                 print(Command.fullMessage(for: error))
                 exit(0)
             }
-            badFlag(tool: tool, Command.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments")
+            message = Command.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
         }
+        badFlag(tool: tool, message)
     }
 
     /// Writes `tool: message` on one line to stderr and exits 2.

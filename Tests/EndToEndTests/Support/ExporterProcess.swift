@@ -22,7 +22,10 @@ enum Binaries {
     static var exporter: URL { directory.appendingPathComponent("stream-lag-exporter") }
 }
 
-/// Captures a pipe's bytes on a background reader.
+/// Captures a pipe's bytes on a background reader: a thread of its own that reads until end of
+/// file, then closes its end. (Not `FileHandle.readabilityHandler`: under AddressSanitizer,
+/// LeakSanitizer found Foundation's readability monitor leaking its handler's weak references,
+/// 193 leaks of 1.3 MB at the end of one suite run.)
 final class OutputCapture: Sendable {
     private final class Buffer: Sendable {
         let data = Mutex<Data>(Data())
@@ -31,13 +34,12 @@ final class OutputCapture: Sendable {
 
     init(_ pipe: Pipe) {
         let buffer = self.buffer
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-            } else {
+        let handle = pipe.fileHandleForReading
+        Thread.detachNewThread {
+            while case let data = handle.availableData, !data.isEmpty {
                 buffer.data.withLock { $0.append(data) }
             }
+            try? handle.close()
         }
     }
 
