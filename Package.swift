@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "stream-lag-exporter", targets: ["StreamLagExporter"]),
         .executable(name: "stream-lag-traffic", targets: ["TrafficGen"]),
+        .executable(name: "stream-lag-fuzz", targets: ["Fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,6 +34,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // glibc's malloc_trim and mallopt (memory handed back after each poll).
         .systemLibrary(name: "CMalloc"),
+        // libFuzzer's driver entry point, declared only (the fuzz build links the runtime).
+        .systemLibrary(name: "CLibFuzzer"),
 
         // Synchronization.Mutex's interface over pthread_mutex_t, which ThreadSanitizer can see;
         // used only in builds with -DSTREAM_LAG_TSAN (scripts/sanitize.sh thread).
@@ -99,6 +102,17 @@ let package = Package(
             dependencies: [
                 "LagCore", "RedisClient", "RedisProtocol", "RedisTopology", "Flags",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // libFuzzer targets for every parser of outside input (scripts/fuzz.sh builds it with
+        // -sanitize=fuzzer,address -DFUZZING; the plain build only prints how).
+        .executableTarget(
+            name: "Fuzz",
+            dependencies: [
+                "LagCore", "RedisClient", "RedisProtocol", "Auth", "Flags", "CLibFuzzer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings),
 

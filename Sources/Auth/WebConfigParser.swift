@@ -20,7 +20,11 @@ struct WebConfigParser {
     var emptyIsNothing = false
 
     func load() throws(AuthConfigError) -> WebConfig {
-        let text = try CredentialFile.readText(path, flag: Self.flag)
+        try parse(CredentialFile.readText(path, flag: Self.flag))
+    }
+
+    /// The file's text turned into a config; files it names are read relative to `path`.
+    func parse(_ text: String) throws(AuthConfigError) -> WebConfig {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -197,5 +201,13 @@ struct WebConfigParser {
         default:
             return "unreadable"
         }
+    }
+}
+
+extension WebConfig {
+    /// Parses web config text as if read from `path` (TLS files it names are read relative to
+    /// it): the parser without the file read, for the fuzzer.
+    package static func parse(text: String, path: String) throws(AuthConfigError) -> WebConfig {
+        try WebConfigParser(path: path).parse(text)
     }
 }
