@@ -1,3 +1,6 @@
+#if FUZZING
+import CLibFuzzer
+#endif
 import Foundation
 
 /// One fuzz target per parser of outside input, chosen by the executable's first argument.
@@ -66,3 +69,19 @@ func LLVMFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32
     FuzzTarget.selected?.run(bytes)
     return 0
 }
+
+#if FUZZING
+extension FuzzTarget {
+    /// Hands the command line, less the target name, to libFuzzer's driver. In the file of
+    /// `LLVMFuzzerTestOneInput`: taking its C pointer in another file emits a second definition.
+    static func runDriver(_ arguments: [String]) -> Int32 {
+        let driverArguments = [arguments[0]] + arguments.dropFirst(2)
+        var argc = Int32(driverArguments.count)
+        let argv = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: driverArguments.count + 1)
+        for (i, argument) in driverArguments.enumerated() { argv[i] = strdup(argument) }
+        argv[driverArguments.count] = nil
+        var argvPointer: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
+        return LLVMFuzzerRunDriver(&argc, &argvPointer, LLVMFuzzerTestOneInput)
+    }
+}
+#endif
