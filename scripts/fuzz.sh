@@ -83,8 +83,9 @@ run_target() {
   local target=$1 dir="$work/$1"
   mkdir -p "$dir/corpus" "$dir/artifacts"
   [ -d "Tests/Fuzz/corpus/$target" ] && cp -R "Tests/Fuzz/corpus/$target/." "$dir/corpus/"
-  local status=0
-  "$fuzzer" "$target" "${common[@]}" -max_total_time="$seconds" -artifact_prefix="$dir/artifacts/" \
+  local status=0 dict=()
+  [ -f "Tests/Fuzz/dict/$target.dict" ] && dict=(-dict="Tests/Fuzz/dict/$target.dict")
+  "$fuzzer" "$target" "${common[@]}" "${dict[@]}" -max_total_time="$seconds" -artifact_prefix="$dir/artifacts/" \
     "$dir/corpus" </dev/null >"$dir/log" 2>&1 || status=$?
   echo "$status" >"$dir/status"
 }

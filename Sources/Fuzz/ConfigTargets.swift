@@ -39,7 +39,7 @@ enum ConfigTargets {
         guard let back = DurationParser.seconds(written) else {
             preconditionFailure("format(\(seconds)) = \(written) does not parse")
         }
-        precondition(abs(back - seconds) <= 0.0005 + seconds * 1e-12, "format(\(seconds)) = \(written) parses to \(back)")
+        precondition(abs(back - seconds) < 0.001, "format(\(seconds)) = \(written) parses to \(back)")
     }
 
     /// NUL-separated arguments. Paths into /dev, /proc and /sys are left out: reading

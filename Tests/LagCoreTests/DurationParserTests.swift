@@ -50,6 +50,20 @@ struct DurationParserLimitTests {
     }
 }
 
+/// Found by the `duration` fuzz target (Tests/Fuzz/regressions/duration): at the very top of
+/// the accepted range, `format` rounded up to a millisecond past `maxSeconds`, a text that
+/// `seconds` then refused.
+@Suite("DurationParser at its maximum")
+struct DurationParserMaximumTests {
+    @Test("format of the longest durations parses back, to the millisecond",
+          arguments: ["2562047h47m16s854.5ms", "9223372036.8547s", "2562047h47m16s854ms"])
+    func formatAtMaximum(text: String) throws {
+        let seconds = try #require(DurationParser.seconds(text))
+        let back = try #require(DurationParser.seconds(DurationParser.format(seconds)))
+        #expect(abs(back - seconds) < 0.001)
+    }
+}
+
 @Suite("FlagValues")
 struct FlagValuesTests {
     @Test func durationNamesTheFlag() throws {

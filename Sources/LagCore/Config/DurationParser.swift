@@ -31,7 +31,9 @@ public enum DurationParser {
     /// value to the millisecond, for `--help` and logs.
     public static func format(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds >= 0, seconds <= maxSeconds else { return "\(seconds)s" }
-        var ms = Int64((seconds * 1000).rounded())
+        // Rounded to the millisecond, but never past the longest duration `seconds` accepts:
+        // within half a millisecond of it, rounding up wrote a text that did not parse (fuzzer).
+        var ms = min(Int64((seconds * 1000).rounded()), Int64(maxSeconds * 1000))
         if ms == 0 { return "0s" }
         var out = ""
         for (suffix, size) in [("h", Int64(3_600_000)), ("m", 60_000), ("s", 1000), ("ms", 1)] where ms >= size {
