@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # libFuzzer over every parser of outside input (Sources/Fuzz): builds stream-lag-fuzz with
-# -sanitize=fuzzer,address in .build/fuzz, proves a planted crash is found, replays every
-# past finding (Tests/Fuzz/regressions), then runs each target for SECONDS from a temporary
+# -sanitize=fuzzer,address, optimised (about 4x the execs/s of a debug build), in .build/fuzz;
+# proves a planted crash is found; replays every past finding (Tests/Fuzz/regressions), then runs each target for SECONDS from a temporary
 # copy of its seed corpus (Tests/Fuzz/corpus is never written), two targets at a time.
 # Fails on any crash, leak, timeout or out-of-memory, printing the reproducer's path.
 #
@@ -29,9 +29,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 build_start=$(date +%s)
-swift build --scratch-path .build/fuzz --product stream-lag-fuzz \
+swift build -c release --scratch-path .build/fuzz --product stream-lag-fuzz \
   -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING 2>&1 | grep -v "_FILE_OFFSET_BITS" | tail -n 3
-fuzzer="$(swift build --scratch-path .build/fuzz --show-bin-path -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING)/stream-lag-fuzz"
+fuzzer="$(swift build -c release --scratch-path .build/fuzz --show-bin-path -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING)/stream-lag-fuzz"
 echo "fuzzer built in $(( $(date +%s) - build_start )) s: $fuzzer"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/stream-lag-fuzz.XXXXXX")

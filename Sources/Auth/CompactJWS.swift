@@ -35,6 +35,7 @@ struct CompactJWS {
         } catch {
             throw .malformed
         }
+        guard UniqueMembers.check(headerBytes) else { throw .malformed }
         guard header.crit == nil else { throw .criticalHeader }
         // "none", lower-case spellings and every algorithm we hold no key kind for end here.
         guard let algorithm = JWSAlgorithm(rawValue: header.alg) else { throw .unsupportedAlgorithm }

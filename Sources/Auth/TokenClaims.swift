@@ -19,5 +19,7 @@ struct TokenClaims: Decodable {
         } catch {
             throw .malformed
         }
+        // A claim given twice is refused, not read as its first value (UniqueMembers says why).
+        guard UniqueMembers.check(bytes) else { throw .malformed }
     }
 }

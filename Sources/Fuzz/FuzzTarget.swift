@@ -40,7 +40,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     }()
 
     static let buildHint =
-        "build it with swift build --scratch-path .build/fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING "
+        "build it with swift build -c release --scratch-path .build/fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING "
         + "--product stream-lag-fuzz and run it with SWIFT_BACKTRACE=enable=no (scripts/fuzz.sh does both)"
 
     /// The target named on the command line. A global `let`: set once, before the first input.

@@ -40,6 +40,34 @@ struct MalformedTokenTests {
         #expect(rejection(Tokens.b64(#"{"alg":"none"}"#) + "." + parts[1] + "." + parts[2]) == .unsupportedAlgorithm)
     }
 
+    /// Found by the jwt fuzz target (Tests/Fuzz/regressions/jwt): a claim given twice was read
+    /// as its first value, where RFC 7519 §4 wants the token refused (or the last one used, as
+    /// most JWT libraries do). A token with `"exp": <valid>, "exp": <long past>` passed.
+    @Test("a claim or header parameter given twice is refused", arguments: [
+        #"{"sub":"scraper","exp":EXP,"exp":1}"#,
+        #"{"exp":EXP,"sub":"scraper","\u0065xp":1}"#,
+        #"{"exp":EXP,"iss":"a","iss":"b"}"#,
+    ])
+    func duplicateClaims(template: String) throws {
+        let exp = Int(Date().addingTimeInterval(600).timeIntervalSince1970)
+        let payload = template.replacingOccurrences(of: "EXP", with: String(exp))
+        let token = try Tokens.handMadeHMAC(secret: secret, payload: payload, in: dir)
+        #expect(rejection(token) == .malformed)
+    }
+
+    @Test func duplicateHeaderParameterIsRefusedBeforeTheSignature() throws {
+        let token = try Tokens.handMadeHMAC(secret: secret, in: dir)
+        #expect(rejection(Tokens.replaceHeader(token, with: #"{"alg":"HS256","alg":"HS256"}"#)) == .malformed)
+    }
+
+    /// The duplicate check reads only the top level: commas and repeated names inside strings
+    /// and nested values are no duplicates.
+    @Test func nestedRepeatsAreNoDuplicates() throws {
+        let exp = Int(Date().addingTimeInterval(600).timeIntervalSince1970)
+        let payload = #"{"sub":"a,\"b,","exp":\#(exp),"ctx":{"exp":1,"exp":2},"list":[1,",",{"x":{}}]}"#
+        #expect(rejection(try Tokens.handMadeHMAC(secret: secret, payload: payload, in: dir)) == nil)
+    }
+
     @Test func unknownAlgorithmsAreRefused() async throws {
         let token = try await Tokens.hmac(secret)
         for header in [#"{"alg":"hs256"}"#, #"{"alg":"HS1"}"#, #"{"alg":"EdDSA"}"#, #"{"alg":""}"#, #"{"typ":"JWT"}"#] {

@@ -54,6 +54,15 @@ struct RedisURLTests {
         #expect(throws: RedisURL.ParseError(description: message)) { try RedisURL.parse(text) }
     }
 
+    /// Found by the `redis-url` fuzz target (Tests/Fuzz/regressions/redis-url): a query
+    /// parameter with no name trapped the parser (an index out of range) instead of refusing it.
+    @Test("a unix:// query parameter without a name is refused, not a crash", arguments: [
+        "unix:///tmp/r.sock?=", "unix:///tmp/r.sock?=x", "unix:///tmp/r.sock?db=1&=&password=pw",
+    ])
+    func namelessQueryParameter(text: String) {
+        #expect(throws: RedisURL.ParseError(description: "unknown query parameter ''")) { try RedisURL.parse(text) }
+    }
+
     @Test("no error description holds the password", arguments: [
         "redis://user:hunter2@host:abc/0",
         "redis://user:hunter2@host:6379/x",

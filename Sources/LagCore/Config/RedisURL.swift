@@ -56,7 +56,9 @@ public enum RedisURL {
         var username: String?
         if parts.count == 2 {
             for pair in parts[1].split(separator: "&") {
-                let kv = pair.split(separator: "=", maxSplits: 1)
+                // Empty pieces kept: `?=x` is a parameter with no name, not a missing one (a
+                // bare `=` split to nothing and indexing it trapped; found by the fuzzer).
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 let value = kv.count == 2 ? decode(kv[1]) : ""
                 switch kv[0] {
                 case "db":
