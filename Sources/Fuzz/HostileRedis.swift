@@ -4,7 +4,8 @@ import RedisProtocol
 /// A `RedisPipeline` whose replies have the shapes Redis gives each command the collector
 /// sends (TIME, XINFO STREAM FULL, XREVRANGE, XRANGE, SCAN) but whose values come from the fuzz
 /// input: extreme integers, IDs at and past the edges, wrong types in places, nulls, errors,
-/// more entries than asked for, groups and consumers in numbers.
+/// more entries than asked for, groups and consumers in numbers. A 0 byte always picks the
+/// well-formed, ordinary choice, so an input of zeros is a plain (if empty-valued) Redis.
 final class HostileRedis: RedisPipeline {
     var input: FuzzInput
     /// Redis' clock in the well-behaved case (2026-11-30), in ms; most times are near it.
@@ -56,10 +57,10 @@ final class HostileRedis: RedisPipeline {
     /// A count field: usually an integer reply, sometimes its decimal text, null, or junk.
     func countValue() -> RedisReply {
         switch input.byte() % 8 {
-        case 0: .string(Array(String(integer()).utf8))
-        case 1: .null
-        case 2: .string(Array("12x".utf8))
-        case 3: .string(Array("99999999999999999999".utf8))
+        case 4: .string(Array(String(integer()).utf8))
+        case 5: .null
+        case 6: .string(Array("12x".utf8))
+        case 7: .string(Array("99999999999999999999".utf8))
         default: .integer(integer())
         }
     }
@@ -78,8 +79,8 @@ final class HostileRedis: RedisPipeline {
 
     func idSeq() -> UInt64 {
         switch input.byte() % 4 {
-        case 0: .max
-        case 1: input.uint64()
+        case 2: .max
+        case 3: input.uint64()
         default: UInt64(input.byte() % 4)
         }
     }
@@ -87,21 +88,21 @@ final class HostileRedis: RedisPipeline {
     /// A stream ID as text: mostly valid (edges included), sometimes not an ID at all.
     func id() -> RedisReply {
         switch input.byte() % 16 {
-        case 0: .string(Array("18446744073709551616-0".utf8))
-        case 1: .string(Array("1-".utf8))
-        case 2: .string(Array("-1-0".utf8))
-        case 3: .null
-        case 4: .integer(integer())
-        case 5: .string(input.bytes(upTo: 24))
+        case 10: .string(Array("18446744073709551616-0".utf8))
+        case 11: .string(Array("1-".utf8))
+        case 12: .string(Array("-1-0".utf8))
+        case 13: .null
+        case 14: .integer(integer())
+        case 15: .string(input.bytes(upTo: 24))
         default: .string(Array("\(idMs())-\(idSeq())".utf8))
         }
     }
 
     func name() -> RedisReply {
         switch input.byte() % 8 {
-        case 0: .string(input.bytes(upTo: 16))
-        case 1: .null
-        case 2: .integer(integer())
+        case 5: .string(input.bytes(upTo: 16))
+        case 6: .null
+        case 7: .integer(integer())
         default: .string(Array("g\(input.byte() % 4)".utf8))
         }
     }
@@ -110,8 +111,8 @@ final class HostileRedis: RedisPipeline {
 
     func time() -> RedisReply {
         switch input.byte() % 4 {
-        case 0: .array([.string(Array(String(integer()).utf8)), .string(Array(String(integer()).utf8))])
-        case 1: .array([.string(Array("\(Self.nowMs / 1000 + Int64(input.byte()))".utf8)), .string(Array("\(input.byte())".utf8))])
+        case 3: .array([.string(Array(String(integer()).utf8)), .string(Array(String(integer()).utf8))])
+        case 2: .array([.string(Array("\(Self.nowMs / 1000 + Int64(input.byte()))".utf8)), .string(Array("\(input.byte())".utf8))])
         default: .array([.string(Array("\(Self.nowMs / 1000)".utf8)), .string(Array("123".utf8))])
         }
     }
@@ -121,12 +122,12 @@ final class HostileRedis: RedisPipeline {
         var items: [RedisReply] = []
         for (key, value) in fields {
             switch input.byte() % 16 {
-            case 0: continue  // left out
-            case 1: items += [.string(Array(key.utf8)), value(), .string(Array(key.utf8)), value()]
+            case 14: continue  // left out
+            case 15: items += [.string(Array(key.utf8)), value(), .string(Array(key.utf8)), value()]
             default: items += [.string(Array(key.utf8)), value()]
             }
         }
-        if input.byte() % 16 == 0 { items.append(.string(Array("odd".utf8))) }  // not pairs at all
+        if input.byte() % 16 == 15 { items.append(.string(Array("odd".utf8))) }  // not pairs at all
         return .array(items)
     }
 
@@ -144,7 +145,7 @@ final class HostileRedis: RedisPipeline {
     }
 
     func groups() -> RedisReply {
-        if input.byte() % 16 == 0 { return countValue() }
+        if input.byte() % 16 == 15 { return countValue() }
         return .array((0..<Int(input.byte() % 5)).map { _ in group() })
     }
 
@@ -163,12 +164,12 @@ final class HostileRedis: RedisPipeline {
     func pendingEntry(fields: Int) -> RedisReply {
         var items = [id(), name(), .integer(integer()), countValue()]
         if fields == 3 { items.remove(at: 1) }
-        if input.byte() % 8 == 0 { items.removeLast() }
+        if input.byte() % 8 == 7 { items.removeLast() }
         return .array(items)
     }
 
     func consumers() -> RedisReply {
-        if input.byte() % 16 == 0 { return .null }
+        if input.byte() % 16 == 15 { return .null }
         return .array((0..<Int(input.byte() % 4)).map { _ in
             pairs([
                 ("name", name),
@@ -182,9 +183,9 @@ final class HostileRedis: RedisPipeline {
 
     /// XRANGE/XREVRANGE: `[[id, [field, value]], ...]`, at most what was asked unless hostile.
     func entries(asked: Int) -> RedisReply {
-        let count = input.byte() % 8 == 0 ? Int(input.byte()) : min(Int(input.byte()), max(asked, 0))
+        let count = input.byte() % 8 == 7 ? Int(input.byte()) : min(Int(input.byte()), max(asked, 0))
         return .array((0..<count).map { _ in
-            input.byte() % 16 == 0 ? id() : .array([id(), .array([.string(Array("n".utf8)), .string(Array("1".utf8))])])
+            input.byte() % 16 == 15 ? id() : .array([id(), .array([.string(Array("n".utf8)), .string(Array("1".utf8))])])
         })
     }
 

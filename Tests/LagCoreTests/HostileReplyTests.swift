@@ -158,4 +158,22 @@ struct HostileReplyTests {
             }
         }
     }
+
+    /// Found by the collector fuzz target (Tests/Fuzz/regressions/collector): XINFO said length
+    /// 1 while XREVRANGE, a command later, already saw a newer last entry (a producer wrote in
+    /// between), with the group inside the stream and a lag from Redis. Deciding whether to
+    /// trust that lag built the range `1...0` and trapped: the exporter crashed.
+    @Test("a length that the last entry has already outgrown does not crash the poll", arguments: [0, 1])
+    func lengthOutgrown(length: Int64) throws {
+        let info = setting("length", to: .integer(length), in: try Self.busy())
+        let (snapshot, _) = try poll(try fake(info))
+        #expect(snapshot.streams.first?.groups.count == 1)
+    }
+
+    @Test("LagTrust does not trust a lag outside the stream's length", arguments: [
+        (1, 1), (1, 0), (0, 0), (5, 1), (Int.max, 1), (Int.min, 1),
+    ])
+    func lagTrustEdges(redisLag: Int, length: Int) {
+        #expect(!LagTrust.trusts(redisLag: redisLag, length: length, entriesAdded: length, version: ServerVersion(8, 2)))
+    }
 }
