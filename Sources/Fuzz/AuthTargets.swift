@@ -56,7 +56,8 @@ enum AuthTargets {
     /// Whether the header holds a JWT whose signature is the fixture secret's HMAC of its
     /// first two segments (whatever else is wrong with it).
     private static func signedByFixture(_ header: String) -> Bool {
-        let segments = header.split(whereSeparator: { $0 == " " || $0 == "\t" }).last?.split(separator: ".") ?? []
+        // Whitespace as the header parser trims it (Character.isWhitespace: a vertical tab too).
+        let segments = header.split(whereSeparator: \.isWhitespace).last?.split(separator: ".") ?? []
         guard segments.count == 3 else { return false }
         let input = Array("\(segments[0]).\(segments[1])".utf8)
         let key = SymmetricKey(data: AuthFixture.hmacSecret)
