@@ -3,6 +3,7 @@
 # fetches the Redis 6.2 and 8.2 servers of the version matrix, builds, and runs every stage:
 #   main       unit tests of the core, end-to-end tests of the real binary against each Redis version
 #   sanitizers the same suite under ThreadSanitizer, then AddressSanitizer (+ LeakSanitizer), Redis 7.0
+#   fuzz       every libFuzzer target for 60 s from its seed corpus, the planted crash, past findings
 # STREAM_LAG_STAGES="main sanitizers" picks stages. Extra arguments go to the main stage's
 # `swift test` (e.g. --filter Lifecycle), and then only the main stage runs unless
 # STREAM_LAG_STAGES says otherwise.
@@ -12,7 +13,7 @@ cd "$(dirname "$0")/.."
 if [ $# -gt 0 ]; then
   stages=${STREAM_LAG_STAGES:-main}
 else
-  stages=${STREAM_LAG_STAGES:-main sanitizers}
+  stages=${STREAM_LAG_STAGES:-main sanitizers fuzz}
 fi
 has_stage() { [[ " $stages " == *" $1 "* ]]; }
 stage_times=()
@@ -60,6 +61,12 @@ if has_stage sanitizers; then
   stage_done tsan
   (unset STREAM_LAG_REDIS_SERVERS STREAM_LAG_BIN_DIR; scripts/sanitize.sh address)
   stage_done asan
+fi
+
+if has_stage fuzz; then
+  echo "=== stage fuzz"
+  scripts/fuzz.sh 60
+  stage_done fuzz
 fi
 
 echo "=== stages passed: ${stage_times[*]/%/;}"
