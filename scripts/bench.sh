@@ -22,13 +22,9 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000)
 harness=../shared/bench-peer
 [ -x "$harness/peer.sh" ] || { echo "bench: $harness/peer.sh not found (the shared folder sits beside this checkout)" >&2; exit 2; }
-need=()
-for p in redis-server redis-tools prometheus-redis-exporter wrk nginx python3-redis curl gcc libhiredis-dev libmicrohttpd-dev libgnutls28-dev pkg-config; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+. scripts/lib/packages.sh
+ensure_packages redis-server redis-tools prometheus-redis-exporter wrk nginx python3-redis curl gcc libhiredis-dev \
+  libmicrohttpd-dev libgnutls28-dev pkg-config
 swift build -c release --product stream-lag-exporter
 bin=$(swift build -c release --show-bin-path)/stream-lag-exporter
 if $cluster; then

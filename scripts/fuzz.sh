@@ -17,16 +17,8 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 planted_bound=${FUZZ_PLANTED_SECONDS:-120}
 
-packages=(libhiredis-dev libmicrohttpd-dev libgnutls28-dev zlib1g-dev libcrypt-dev pkg-config)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+. scripts/lib/packages.sh
+ensure_packages libhiredis-dev libmicrohttpd-dev libgnutls28-dev zlib1g-dev libcrypt-dev pkg-config
 
 build_start=$(date +%s)
 swift build -c release --scratch-path .build/fuzz --product stream-lag-fuzz \

@@ -6,10 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-docs/status-page.png}
-for p in redis-server chromium; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || {
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null; }
-done
+. scripts/lib/packages.sh
+ensure_packages redis-server chromium
 swift build --product stream-lag-exporter >/dev/null && swift build --product stream-lag-traffic >/dev/null
 bin=$(swift build --show-bin-path)
 tmp=$(mktemp -d)

@@ -23,16 +23,9 @@ stage_done() {
   stage_started=$SECONDS
 }
 
-packages=(libhiredis-dev libmicrohttpd-dev libgnutls28-dev zlib1g-dev redis-server prometheus pkg-config curl openssl python3 chromium)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+. scripts/lib/packages.sh
+ensure_packages libhiredis-dev libmicrohttpd-dev libgnutls28-dev zlib1g-dev redis-server prometheus pkg-config curl \
+  openssl python3 chromium
 if ! python3 -m pip --version >/dev/null 2>&1; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
