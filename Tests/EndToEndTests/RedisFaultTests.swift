@@ -99,8 +99,8 @@ struct RedisFaultTests {
         }
         _ = try health()  // the probe's connection is open at the baseline too
         usleep(1_000_000)  // warm: every path served, allocator settled
-        let baseFDs = ProcFS.openFDs(pid)
-        let baseRSS = ProcFS.rssKiB(pid)
+        let baseFDs = (try ProcessFigures(pid: pid)).descriptors
+        let baseRSS = (try ProcessFigures(pid: pid)).residentKiB
         var events: [(Date, RedisState)] = [(.distantPast, .up)]  // up since before the scraper started
         var recoveries: [Double] = []
         var fromLaunch: [Double] = []
@@ -135,12 +135,12 @@ struct RedisFaultTests {
         usleep(UInt32(3 * interval * 1_000_000))
         // fds come back exactly (the scraper's and the probe's connections, and the one to
         // Redis, were open at the baseline too).
-        var fds = ProcFS.openFDs(pid)
+        var fds = (try ProcessFigures(pid: pid)).descriptors
         try? eventually(5, "fds back to \(baseFDs)") {
-            fds = ProcFS.openFDs(pid)
+            fds = (try ProcessFigures(pid: pid)).descriptors
             return fds <= baseFDs
         }
-        let rss = ProcFS.rssKiB(pid)
+        let rss = (try ProcessFigures(pid: pid)).residentKiB
         scraper.stop()
         let checks = scraper.checks.withLock { $0 }
         var settled = 0

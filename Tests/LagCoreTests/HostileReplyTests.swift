@@ -27,6 +27,21 @@ struct HostileReplyTests {
 
     static let int64Extremes: [Int64] = [.max, .min, .max - 1, .min + 1, -1]
 
+    /// Found by the soak: Redis answers TIME but not XINFO while it loads its data after a
+    /// restart. That poll showed every fixed stream unreadable and connected, with no lag.
+    @Test("a Redis that serves no key now fails the poll instead of showing streams unreadable", arguments: [
+        "LOADING Redis is loading the dataset in memory",
+        "TRYAGAIN Multiple keys request during rehashing of slot",
+        "CLUSTERDOWN The cluster is down",
+    ])
+    func unavailableFailsThePoll(message: String) throws {
+        let redis = try fake(try Self.busy())
+        redis.keys[b("events:ticket")] = .unavailable(error: message)
+        #expect(throws: RedisError(.connect, "redis serves no key now: \(message)")) {
+            try poll(redis, fixed: ["events:chat", "events:ticket"])
+        }
+    }
+
     @Test("TIME that is no clock fails the poll as malformed_reply", arguments: [
         ("9223372036854775807", "999999"), ("-9223372036854775808", "0"),
         ("9223372036854775", "999999999999999999"), ("-9223372036854775", "0"),

@@ -111,6 +111,14 @@ public final class Collector {
         // Every figure of the snapshot is read at or after this instant, the one of `TIME`.
         let collectedAt = wallClock()
         var part = try collect(names, fixed: fixedSet, via: redis, version: version)
+        // A server that serves no key now (LOADING its data after a restart; TRYAGAIN,
+        // CLUSTERDOWN) answers TIME but not XINFO: the poll fails, so that the last snapshot
+        // is kept and shown stale, rather than every stream unreadable and no lag at all.
+        if let (_, message) = part.redirected.first(where: {
+            ReplyError.from(redisError: $0.message).kind == .unavailable
+        }) {
+            throw RedisError(.connect, "redis serves no key now: \(message)")
+        }
         for (name, message) in part.redirected {  // not a cluster: a MOVED is an error like any other
             part.stats.skip(ReplyError.from(redisError: message).kind, "stream \(name.display): \(message)")
             if fixedSet.contains(name) { part.streams.append(StreamState(name: name, presence: .unreadable)) }

@@ -119,20 +119,6 @@ final class KeepAliveClient {
     }
 }
 
-/// The figures of a process that /proc gives: open fds and resident memory.
-enum ProcFS {
-    static func openFDs(_ pid: Int32) -> Int {
-        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
-    }
-
-    /// VmRSS in KiB.
-    static func rssKiB(_ pid: Int32) -> Int {
-        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
-    }
-}
-
 /// The p-th percentile (0...100) of `values`, nearest rank.
 func percentile(_ values: [Double], _ p: Double) -> Double {
     guard !values.isEmpty else { return .nan }

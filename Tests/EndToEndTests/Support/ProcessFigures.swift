@@ -19,5 +19,11 @@ struct ProcessFigures: CustomStringConvertible {
         threads = field("Threads")
     }
 
+    /// Whether the binaries under test run under a sanitizer (scripts/sanitize.sh sets these).
+    /// Their RSS is then mostly the sanitizer's: shadow memory and, for ASan, freed memory held
+    /// in quarantine, which grow with every address touched.
+    static let underSanitizer = ProcessInfo.processInfo.environment["TSAN_OPTIONS"] != nil
+        || ProcessInfo.processInfo.environment["ASAN_OPTIONS"] != nil
+
     var description: String { "\(descriptors) fds, \(residentKiB / 1024) MiB RSS, \(threads) threads" }
 }

@@ -12,6 +12,8 @@ final class FakeRedis: RedisPipeline {
         /// A stream that moves to another cluster node after round trip 1: its XINFO and last
         /// entry are answered, every XRANGE after them gets `error` (`MOVED …`).
         case movesAway(info: RedisReply, ids: [StreamID], error: String)
+        /// A server that serves no key now: every stream command gets `error` (`LOADING …`).
+        case unavailable(error: String)
     }
 
     static let wrongType = RedisReply.error("WRONGTYPE Operation against a key holding the wrong kind of value")
@@ -67,6 +69,7 @@ final class FakeRedis: RedisPipeline {
             return Self.entries(ids.filter { $0 >= start }.prefix(Int(words[5])!))
         case ("XREVRANGE", nil), ("XRANGE", nil): return .array([])
         case (_, .other): return Self.wrongType
+        case (_, .unavailable(let error)): return .error(error)
         default: return .error("ERR fake: unexpected \(words)")
         }
     }
