@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The soak: scripts/soak.sh [minutes] (default 30; CI runs 3).
+#
+# On this machine or a fresh Debian 12 one (as root: installs what is missing with apt-get):
+# builds the exporter and the traffic generator (debug, the build the test suite already made;
+# SOAK_CONFIGURATION=release for a release build), then runs scripts/soak.py: a private
+# redis-server on a free loopback port (data kept across restarts: appendonly, fsync always),
+# restarted every few minutes alternately by SIGKILL and SHUTDOWN; the exporter polling every
+# 250 ms with discovery; stream-lag-traffic; streams and groups created and deleted every 2 s;
+# wrk scraping /metrics and the API; the exporter's RSS, fds and threads sampled every 2 s; its
+# JSON compared with redis-cli's XLEN / XINFO / XPENDING every ~5 s.
+#
+# Writes samples.csv, summary.txt, soak.png and every log to SOAK_OUT (default .build/soak).
+# SOAK_PNG=path also copies the PNG there (docs/soak.png comes from a 30-minute run).
+# Exits non-zero when RSS, fds or threads grow beyond the stated tolerance, on any mismatch
+# with Redis, any warn/error log line that the soak did not induce, or the exporter dying.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+minutes=${1:-30}
+if ! [[ "$minutes" =~ ^[0-9]+([.][0-9]+)?$ ]] || [ "$(python3 -c "print(int(float('$minutes') > 0))" 2>/dev/null)" != 1 ]; then
+  echo "soak: minutes must be a positive number, not '$minutes'" >&2
+  exit 2
+fi
+configuration=${SOAK_CONFIGURATION:-debug}
+out=${SOAK_OUT:-.build/soak}
+
+packages=(libhiredis-dev libmicrohttpd-dev libgnutls28-dev zlib1g-dev redis-server wrk gnuplot-nox python3 pkg-config)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "soak: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+build_start=$(date +%s)
+swift build -c "$configuration" --product stream-lag-exporter
+swift build -c "$configuration" --product stream-lag-traffic
+bin=$(swift build -c "$configuration" --show-bin-path)
+echo "soak: build ($configuration) took $(( $(date +%s) - build_start ))s"
+
+rm -rf "$out"
+mkdir -p "$out"
+args=("$minutes" --bin-dir "$bin" --out "$out")
+if [ -n "${SOAK_PNG:-}" ]; then args+=(--png "$SOAK_PNG"); fi
+exec python3 scripts/soak.py "${args[@]}"
