@@ -158,7 +158,8 @@ class Soak:
 
     def exporter_log(self):
         entries = []
-        self.log_file("exporter").flush()
+        if "exporter" in self.logs and not self.logs["exporter"].closed:
+            self.logs["exporter"].flush()
         with open(os.path.join(self.out, "exporter.log"), "rb") as f:
             for raw in f:
                 try:
@@ -326,6 +327,8 @@ class Soak:
         streams_body = self.fresh("/api/v1/events/streams", since)
         waited = time.time() - since
         self.checks += 1
+        if k == 3:
+            self.plant()
         problems = []
         if lag_body is None or streams_body is None:
             problems.append(f"no snapshot newer than the write within {FRESH_TIMEOUT:.0f}s")
@@ -335,6 +338,23 @@ class Soak:
         for p in problems:
             self.mismatches.append((round(self.now(), 1), k, p))
             say(f"MISMATCH check {k}: {p}")
+
+    def plant(self):
+        """SOAK_PLANT makes one fault on purpose, to show the soak fails on it: `mismatch` adds an
+        entry after the exporter's snapshot was taken (its figures are then one behind Redis'),
+        `rewind` moves a control group back (the exporter's rewind warning is not an induced
+        line), `kill` kills the exporter."""
+        what = os.environ.get("SOAK_PLANT", "")
+        if what == "mismatch":
+            self.cli([["XADD", CONTROL[0], "*", "planted", "1"]])
+        elif what == "rewind":
+            self.cli([["XGROUP", "SETID", CONTROL[0], "readers", "0"]])
+        elif what == "kill":
+            self.exporter.kill()
+        elif what:
+            raise RuntimeError(f"SOAK_PLANT={what}: not mismatch, rewind or kill")
+        if what:
+            say(f"planted: {what}")
 
     def compare(self, lag_body, streams_body):
         problems = []
@@ -589,12 +609,12 @@ class Soak:
             say("gnuplot not found: no PNG")
             return
         arrows = "\n".join(
-            f'set arrow from {down / 60:.3f}, graph 0 to {down / 60:.3f}, graph 1 nohead lc rgb "#d62728" dt 2'
+            f'set arrow from {down / 60:.3f}, graph 0 to {down / 60:.3f}, graph 1 nohead lc rgb "#d62728" dt 2 lw 1'
             for down, _, _ in self.restarts)
         data = os.path.join(self.out, "samples.csv")
         minutes = self.seconds / 60
         script = f"""
-set terminal png size 900,640 font ",9"
+set terminal pngcairo size 900,640 font ",9"
 set output "{png}"
 set datafile separator ","
 set key off
@@ -604,6 +624,7 @@ set multiplot layout 3,1 title "stream-lag-exporter soak: {minutes:g} min, {len(
 {arrows}
 set ylabel "RSS (MiB)"
 set yrange [0:*]
+set offsets 0, 0, graph 0.15, 0
 plot "{data}" using ($1/60):($2/1024) skip 1 with lines lw 2 lc rgb "#1f77b4"
 set ylabel "open fds"
 plot "{data}" using ($1/60):3 skip 1 with lines lw 2 lc rgb "#2ca02c"

@@ -12,6 +12,7 @@
 #
 # Writes samples.csv, summary.txt, soak.png and every log to SOAK_OUT (default .build/soak).
 # SOAK_PNG=path also copies the PNG there (docs/soak.png comes from a 30-minute run).
+# SOAK_PLANT=mismatch|rewind|kill makes one fault on purpose, to see the soak fail on it.
 # Exits non-zero when RSS, fds or threads grow beyond the stated tolerance, on any mismatch
 # with Redis, any warn/error log line that the soak did not induce, or the exporter dying.
 set -euo pipefail
