@@ -2,9 +2,9 @@
 # The soak: scripts/soak.sh [minutes] (default 30; CI runs 3).
 #
 # On this machine or a fresh Debian 12 one (as root: installs what is missing with apt-get):
-# builds the exporter and the traffic generator (debug, the build the test suite already made;
-# SOAK_CONFIGURATION=release for a release build), then runs scripts/soak.py: a private
-# redis-server on a free loopback port (data kept across restarts: appendonly, fsync always),
+# builds the exporter and the traffic generator (debug, as the test suite does; inside
+# scripts/test.sh its STREAM_LAG_BIN_DIR is used as it is; SOAK_CONFIGURATION=release builds
+# release), then runs scripts/soak.py: a private redis-server on a free loopback port (data kept across restarts: appendonly, fsync always),
 # restarted every few minutes alternately by SIGKILL and SHUTDOWN; the exporter polling every
 # 250 ms with discovery; stream-lag-traffic; streams and groups created and deleted every 2 s;
 # wrk scraping /metrics and the API; the exporter's RSS, fds and threads sampled every 2 s; its
@@ -37,11 +37,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-build_start=$(date +%s)
-swift build -c "$configuration" --product stream-lag-exporter
-swift build -c "$configuration" --product stream-lag-traffic
-bin=$(swift build -c "$configuration" --show-bin-path)
-echo "soak: build ($configuration) took $(( $(date +%s) - build_start ))s"
+# Inside scripts/test.sh the suite's build is used as it is (STREAM_LAG_BIN_DIR, debug).
+if [ -n "${STREAM_LAG_BIN_DIR:-}" ] && [ -z "${SOAK_CONFIGURATION:-}" ] &&
+   [ -x "$STREAM_LAG_BIN_DIR/stream-lag-exporter" ] && [ -x "$STREAM_LAG_BIN_DIR/stream-lag-traffic" ]; then
+  bin=$STREAM_LAG_BIN_DIR
+  echo "soak: using the binaries in $bin"
+else
+  build_start=$(date +%s)
+  swift build -c "$configuration" --product stream-lag-exporter
+  swift build -c "$configuration" --product stream-lag-traffic
+  bin=$(swift build -c "$configuration" --show-bin-path)
+  echo "soak: build ($configuration) took $(( $(date +%s) - build_start ))s"
+fi
 
 rm -rf "$out"
 mkdir -p "$out"
