@@ -4,8 +4,8 @@
 # On this machine or a fresh Debian 12 one (as root: installs what is missing with apt-get):
 # builds the exporter and the traffic generator (debug, as the test suite does; inside
 # scripts/test.sh its STREAM_LAG_BIN_DIR is used as it is; SOAK_CONFIGURATION=release builds
-# release), then runs scripts/soak.py: a private redis-server on a free loopback port (data kept across restarts: appendonly, fsync always),
-# restarted every few minutes alternately by SIGKILL and SHUTDOWN; the exporter polling every
+# release), then runs scripts/soak.py: a private redis-server on a free loopback port (data
+# kept across restarts: appendonly, fsync always), restarted every few minutes alternately by SIGKILL and SHUTDOWN; the exporter polling every
 # 250 ms with discovery; stream-lag-traffic; streams and groups created and deleted every 2 s;
 # wrk scraping /metrics and the API; the exporter's RSS, fds and threads sampled every 2 s; its
 # JSON compared with redis-cli's XLEN / XINFO / XPENDING every ~5 s.
