@@ -5,10 +5,11 @@
 # builds the exporter and the traffic generator (debug, as the test suite does; inside
 # scripts/test.sh its STREAM_LAG_BIN_DIR is used as it is; SOAK_CONFIGURATION=release builds
 # release), then runs scripts/soak.py: a private redis-server on a free loopback port (data
-# kept across restarts: appendonly, fsync always), restarted every few minutes alternately by SIGKILL and SHUTDOWN; the exporter polling every
-# 250 ms with discovery; stream-lag-traffic; streams and groups created and deleted every 2 s;
-# wrk scraping /metrics and the API; the exporter's RSS, fds and threads sampled every 2 s; its
-# JSON compared with redis-cli's XLEN / XINFO / XPENDING every ~5 s.
+# kept across restarts: appendonly, fsync always), restarted every few minutes alternately by
+# SIGKILL and SHUTDOWN; the exporter polling every 250 ms with discovery; stream-lag-traffic;
+# streams and groups created and deleted every 2 s; wrk scraping /metrics and the API; the
+# exporter's RSS, fds and threads sampled every 2 s; its JSON compared with redis-cli's XLEN,
+# XINFO and XPENDING every ~5 s.
 #
 # Writes samples.csv, summary.txt, soak.png and every log to SOAK_OUT (default .build/soak).
 # SOAK_PNG=path also copies the PNG there (docs/soak.png comes from a 30-minute run).
