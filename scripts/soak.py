@@ -14,6 +14,8 @@ What runs (all on loopback, all started and stopped here by pid):
   destroyed (at most 6 churn streams live at once);
 - wrk scraping /metrics (plain, gzip, OpenMetrics), the three JSON endpoints and /-/ready;
 - every 2 s a sample of the exporter's RSS, fds and threads (/proc/PID) into samples.csv;
+- around every restart (down and 10 s after), every snapshot that says Redis is connected and
+  not stale must still show the control streams and their groups (Redis kept them);
 - every ~5 s a check: a deterministic write to the control streams ctl:plain and ctl:trimmed
   (XADD, XREADGROUP by alternating consumers, XACK), then the exporter's first snapshot whose
   poll started after that write, compared field by field with XLEN, XINFO GROUPS, XINFO
@@ -91,6 +93,10 @@ class Soak:
         self.check_waits = []
         self.mismatches = []
         self.skipped_checks = 0
+        self.watching = False  # set once the control streams exist
+        self.watch_until = 0.0
+        self.watched = 0
+        self.last_watched = None
         self.redis_lag_null = 0  # group checks where XINFO GROUPS gave a null lag
         self.redis_lag_wrong = 0  # ... and where it disagreed with the XRANGE count
         self.churn_n = 0
@@ -111,6 +117,7 @@ class Soak:
             stdout=subprocess.DEVNULL, stderr=self.log_file("redis-stderr"))
         deadline = time.time() + 30
         while time.time() < deadline:
+            self.watch()  # Redis accepts connections while it loads its data: the exporter may poll it
             if self.cli_raw(["PING"], check=False).strip() == "PONG":
                 return
             if self.redis.poll() is not None:
@@ -222,6 +229,7 @@ class Soak:
 
     def bring_redis_back(self):
         self.start_redis()
+        self.watch_until = time.time() + 10
         self.restarts[-1][1] = self.now()
         self.redis_down_until = None
         say(f"t={self.now():.0f}s redis back on the same port with its data (AOF)")
@@ -287,6 +295,32 @@ class Soak:
                 pass
             time.sleep(0.05)
         return None
+
+    def watch(self):
+        """Around a restart, every new snapshot that says Redis is connected and not stale must
+        show the control streams with their groups: they exist all along (Redis keeps its data),
+        so a snapshot without them shows something Redis never held (e.g. a poll that met
+        LOADING replies published as if the streams were unreadable or gone)."""
+        if self.exporter is None or self.exporter_port is None or not self.watching:
+            return
+        try:
+            body = self.fetch("/api/v1/events/consumer-lag")
+        except (urllib.error.URLError, OSError, ValueError):
+            return
+        collected = body.get("collected_at")
+        if collected == self.last_watched or not body.get("redis_connected") or body.get("stale"):
+            return
+        self.last_watched = collected
+        self.watched += 1
+        for s in CONTROL:
+            stream = body.get("streams", {}).get(s)
+            groups = (stream or {}).get("groups", {})
+            if stream is None or any(not groups.get(g, {}).get("exists") for g in ("readers", "idle")):
+                shown = "absent" if stream is None else f"groups {sorted(groups)}, lag {stream.get('lag')}"
+                problem = (f"snapshot {collected} (redis_connected, not stale) shows {s} {shown}; "
+                           f"it holds groups idle and readers all along")
+                self.mismatches.append((round(self.now(), 1), "watch", problem))
+                say(f"MISMATCH {problem}")
 
     def write_control(self, k):
         for s in CONTROL:
@@ -416,6 +450,7 @@ class Soak:
         for s in CONTROL:
             self.cli([["XGROUP", "CREATE", s, "readers", "$", "MKSTREAM"], ["XGROUP", "CREATE", s, "idle", "$"]])
         self.start_exporter()
+        self.watching = True
         self.start_traffic()
         self.start_wrk()
         say(f"redis 127.0.0.1:{self.redis_port} (pid {self.redis.pid}), exporter 127.0.0.1:{self.exporter_port} "
@@ -464,9 +499,11 @@ class Soak:
                     f"threads={last.get('threads')} load={last.get('load1')} checks={self.checks} "
                     f"mismatches={len(self.mismatches)}")
                 next_report += 60
-            pause = min(due.values()) - time.time()
-            if self.redis_down_until is not None:
-                pause = min(pause, self.redis_down_until - time.time())
+            if self.redis_down_until is not None or time.time() < self.watch_until:
+                self.watch()  # while Redis is down and for 10 s after it is back
+                pause = 0.05
+            else:
+                pause = min(due.values()) - time.time()
             if pause > 0:
                 time.sleep(min(pause, 0.5))
         self.sample("end")
@@ -499,6 +536,10 @@ class Soak:
                 pass
             if msg == POLL_FAILED and when is not None and any(a <= when <= b for a, b in windows):
                 key = f"{msg} (redis restart)"
+            elif (msg == SKIPPED and "LOADING" in entry.get("example", "") and when is not None
+                  and any(a <= when <= b for a, b in windows)):
+                # The line is Redis' doing; what the exporter published meanwhile is watch()'s business.
+                key = f"{msg} (LOADING: redis loading its data after a restart)"
             elif msg == SKIPPED and entry.get("reason") in INDUCED_SKIP_REASONS:
                 key = f"{msg} (reason={entry.get('reason')}: churn deletes)"
             else:
@@ -562,6 +603,8 @@ class Soak:
                      f"max {waits[-1] * 1000:.0f} ms") if waits else ""
         lines.append(f"checks: {self.checks} done, {self.skipped_checks} skipped while redis was down, "
                      f"mismatches: {len(self.mismatches)}{wait_text}")
+        lines.append(f"snapshots watched around restarts (control streams and groups present whenever "
+                     f"redis_connected and not stale): {self.watched}")
         lines.append(f"redis' own XINFO GROUPS lag, against the XRANGE count used as reference: null {self.redis_lag_null} times, "
                      f"different {self.redis_lag_wrong} times (a group behind the trim point of ctl:trimmed)")
         for when, k, p in self.mismatches[:20]:
