@@ -192,7 +192,7 @@ class Soak:
             f.write(WRK_SCRIPT)
         with open(os.path.join(self.out, "wrk.txt"), "wb") as out:
             self.wrk = subprocess.Popen(
-                ["wrk", "-t1", "-c4", f"-d{int(self.seconds) + 60}s", "--timeout", "5s", "--latency",
+                ["wrk", "-t4", "-c4", f"-d{int(self.seconds) + 60}s", "--timeout", "5s", "--latency",
                  "-s", script, f"http://127.0.0.1:{self.exporter_port}"],
                 stdout=out, stderr=subprocess.STDOUT)
 
@@ -642,8 +642,21 @@ class Soak:
             self.failures.append(f"wrk: {socket_errors}")
         if not text:
             self.failures.append("wrk gave no report")
-        return (f"wrk: {requests} requests ({rate}/s), p99 {p99}, non-2xx {non2xx} "
-                f"(/api/v1/events/health answers 503 while redis is down), {socket_errors or 'no socket errors'}")
+        statuses = {}
+        for l in text.splitlines():
+            parts = l.split()
+            if len(parts) == 4 and parts[0] == "status":
+                statuses[(parts[1], parts[2])] = int(parts[3])
+        by_name = ", ".join(f"{name} {code}: {n}" for (name, code), n in sorted(statuses.items()))
+        # Only the health endpoint may answer other than 200: 503 while Redis is down or a
+        # group is stalled (the control streams' idle groups stall after --lag.stall-after, 5m).
+        wrong = {k: n for k, n in statuses.items() if k[1] != "200" and not (k[0] == "health" and k[1] == "503")}
+        if wrong:
+            self.failures.append(f"wrk got unexpected statuses: {wrong}")
+        if text and not statuses:
+            self.failures.append("wrk printed no statuses")
+        return (f"wrk: {requests} requests ({rate}/s), p99 {p99}, non-2xx {non2xx}; by request: {by_name}; "
+                f"{socket_errors or 'no socket errors'}")
 
     def write_outputs(self):
         with open(os.path.join(self.out, "samples.csv"), "w", newline="") as f:
@@ -697,22 +710,38 @@ class RedisError(str):
 
 WRK_SCRIPT = r"""
 -- Every endpoint a dashboard or Prometheus uses, in turn, each connection pausing 20 ms between
--- requests: a steady scrape load (about 200 requests/s over 4 connections), not a benchmark.
+-- requests: a steady scrape load (about 200 requests/s), not a benchmark. One connection per
+-- thread, so a thread knows which request each response answers; the statuses by request are
+-- printed at the end as "status <name> <code> <count>".
 local requests = {
-  {"/metrics", {}},
-  {"/api/v1/events/consumer-lag", {}},
-  {"/metrics", {["Accept-Encoding"] = "gzip"}},
-  {"/api/v1/events/streams", {}},
-  {"/metrics", {["Accept"] = "application/openmetrics-text; version=1.0.0"}},
-  {"/api/v1/events/health", {}},
-  {"/-/ready", {}},
+  {"metrics", "/metrics", {}},
+  {"consumer-lag", "/api/v1/events/consumer-lag", {}},
+  {"metrics-gzip", "/metrics", {["Accept-Encoding"] = "gzip"}},
+  {"streams", "/api/v1/events/streams", {}},
+  {"metrics-openmetrics", "/metrics", {["Accept"] = "application/openmetrics-text; version=1.0.0"}},
+  {"health", "/api/v1/events/health", {}},
+  {"ready", "/-/ready", {}},
 }
-local i = 0
-request = function()
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) statuses = {}; i = 0; last = "" end
+function request()
   i = i % #requests + 1
-  return wrk.format("GET", requests[i][1], requests[i][2])
+  last = requests[i][1]
+  return wrk.format("GET", requests[i][2], requests[i][3])
 end
-delay = function() return 20 end
+function response(status, headers, body)
+  local key = last .. " " .. status
+  statuses[key] = (statuses[key] or 0) + 1
+end
+function delay() return 20 end
+function done(summary, latency, requests)
+  local total = {}
+  for _, t in ipairs(threads) do
+    for k, v in pairs(t:get("statuses")) do total[k] = (total[k] or 0) + v end
+  end
+  for k, v in pairs(total) do io.write(string.format("status %s %d\n", k, v)) end
+end
 """
 
 
