@@ -27,16 +27,8 @@ fi
 configuration=${SOAK_CONFIGURATION:-debug}
 out=${SOAK_OUT:-.build/soak}
 
-packages=(libhiredis-dev libmicrohttpd-dev libgnutls28-dev zlib1g-dev redis-server wrk gnuplot-nox python3 pkg-config)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "soak: installing ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+. scripts/lib/packages.sh
+ensure_packages libhiredis-dev libmicrohttpd-dev libgnutls28-dev zlib1g-dev redis-server wrk gnuplot-nox python3 pkg-config
 
 # Inside scripts/test.sh the suite's build is used as it is (STREAM_LAG_BIN_DIR, debug).
 if [ -n "${STREAM_LAG_BIN_DIR:-}" ] && [ -z "${SOAK_CONFIGURATION:-}" ] &&

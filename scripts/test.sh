@@ -2,6 +2,8 @@
 # The whole test suite, on a fresh Debian 12 machine or this one: installs what it needs,
 # fetches the Redis 6.2 and 8.2 servers of the version matrix, builds, and runs every stage:
 #   main       unit tests of the core, end-to-end tests of the real binary against each Redis version
+#   soak       3 minutes of Redis restarts, churn and scrapes (scripts/soak.sh 3): flat RSS, fds,
+#              threads, and every checked figure equal to Redis' own
 #   sanitizers the same suite under ThreadSanitizer, then AddressSanitizer (+ LeakSanitizer), Redis 7.0
 #   fuzz       every libFuzzer target for 60 s from its seed corpus, the planted crash, past findings
 # STREAM_LAG_STAGES="main sanitizers" picks stages. Extra arguments go to the main stage's
@@ -13,7 +15,7 @@ cd "$(dirname "$0")/.."
 if [ $# -gt 0 ]; then
   stages=${STREAM_LAG_STAGES:-main}
 else
-  stages=${STREAM_LAG_STAGES:-main sanitizers fuzz}
+  stages=${STREAM_LAG_STAGES:-main soak sanitizers fuzz}
 fi
 has_stage() { [[ " $stages " == *" $1 "* ]]; }
 stage_times=()
@@ -45,6 +47,13 @@ if has_stage main; then
   export STREAM_LAG_BIN_DIR
   swift test --skip-build --disable-xctest "$@"
   stage_done main
+fi
+
+if has_stage soak; then
+  echo "=== stage soak"
+  # The main stage's build when it ran (STREAM_LAG_BIN_DIR), else its own.
+  scripts/soak.sh 3
+  stage_done soak
 fi
 
 if has_stage sanitizers; then
