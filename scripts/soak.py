@@ -72,9 +72,10 @@ class Soak:
     def __init__(self, minutes, bin_dir, out):
         self.seconds = minutes * 60
         self.bin_dir = bin_dir
-        self.out = out
+        # Absolute: redis-server opens its --logfile after changing to its --dir.
+        self.out = os.path.abspath(out)
         self.redis_port = free_port()
-        self.redis_dir = os.path.join(out, "redis")
+        self.redis_dir = os.path.join(self.out, "redis")
         os.makedirs(self.redis_dir, exist_ok=True)
         # Every few minutes, at least 3 restarts in a short run.
         self.restart_every = min(150.0, max(30.0, self.seconds / 4))
