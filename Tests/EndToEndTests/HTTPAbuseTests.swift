@@ -7,9 +7,8 @@ import Testing
 /// to within a few MiB of it.
 @Suite("HTTP abuse")
 struct HTTPAbuseTests {
-    /// Memory the allocator may keep after serving many connections at once (measured: 2 MiB;
-    /// under ThreadSanitizer, whose shadow memory grows with every address touched, 23 MiB).
-    static let residentSlackKiB = (ProcessFigures.underSanitizer ? 64 : 10) * 1024
+    /// Memory the allocator may keep after serving many connections at once (measured: 2 MiB).
+    static let residentSlackKiB = ProcessFigures.residentGrowthBound(normalKiB: 10 * 1024)
 
     @Test func slowClientsFromOneAddressCannotStarveAnother() throws {
         let (h, exporter, before) = try start(["--web.header-timeout", "2s"])

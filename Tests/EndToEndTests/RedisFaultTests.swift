@@ -171,7 +171,7 @@ struct RedisFaultTests {
         #expect(emptyPhases.isEmpty, "settled checks in every up and down phase; none in \(emptyPhases.map { "\(events[$0].1) #\($0)" })")
         #expect(scraper.errors.withLock { $0 }.isEmpty, "every scrape answered: \(scraper.errors.withLock { $0 }.prefix(3))")
         #expect(fds == baseFDs, "fds back to the baseline")
-        #expect(rss <= baseRSS + 4096, "RSS back within 4 MiB of the baseline")
+        #expect(rss <= baseRSS + ProcessFigures.residentGrowthBound(normalKiB: 4096), "RSS back within 4 MiB of the baseline")
         let json = try h.freshJSON()
         let lag = try json.object("streams").object("events:chat").int("lag")
         #expect(lag == (try h.redis.connect().undelivered("events:chat", group: "signalr-consumers").count))
