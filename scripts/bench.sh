@@ -7,17 +7,23 @@
 #      trips, commands, RSS and peak RSS, and the ratios to the pipelined limit), separately.
 #   3. with --cluster: scripts/cluster-bench.py, one Redis with N streams against a Redis
 #      Cluster of three primaries with 3N streams, polled in the same run.
+#   4. with --window: scripts/window-rss.py, the memory held once every group's --lag.window is
+#      full (the shipped defaults, 5 s polls and a 5 m window: 330 s a size), which poll.py's
+#      10 polls never reach.
 # Usage: scripts/bench.sh [--poll-only] [N ...]   e.g. scripts/bench.sh 100 1000 10000
 #        scripts/bench.sh --poll-only 10000 100000
 #        scripts/bench.sh --cluster 10000
+#        scripts/bench.sh --window 10000 100000
 # Results: the harness' tables and JSON (/tmp/stream-lag-bench-nN.json), poll.py's JSON
 # (/tmp/stream-lag-poll-nN.json); docs/performance.md says how to read them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 poll_only=false
 cluster=false
+window=false
 if [ "${1:-}" = "--poll-only" ]; then poll_only=true; shift; fi
 if [ "${1:-}" = "--cluster" ]; then cluster=true; shift; fi
+if [ "${1:-}" = "--window" ]; then window=true; shift; fi
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000)
 harness=../shared/bench-peer
@@ -25,12 +31,21 @@ harness=../shared/bench-peer
 . scripts/lib/packages.sh
 ensure_packages redis-server redis-tools prometheus-redis-exporter wrk nginx python3-redis curl gcc libhiredis-dev \
   libmicrohttpd-dev libgnutls28-dev pkg-config
+# Debian's python3, where python3-redis is installed (a python3 earlier on PATH may lack it).
+py=/usr/bin/python3
 swift build -c release --product stream-lag-exporter
 bin=$(swift build -c release --show-bin-path)/stream-lag-exporter
+if $window; then
+  for n in "${sizes[@]}"; do
+    echo "== memory with full lag windows, N=$n (scripts/window-rss.py, shipped defaults, 330 s) =="
+    "$py" scripts/window-rss.py "$bin" "$n" 330 | tee "/tmp/stream-lag-window-n$n.json"
+  done
+  exit 0
+fi
 if $cluster; then
   for n in "${sizes[@]}"; do
     echo "== one Redis with $n streams against a 3-primary cluster with $((3 * n)) (scripts/cluster-bench.py) =="
-    python3 scripts/cluster-bench.py "$bin" "$n" | tee "/tmp/stream-lag-cluster-n$n.json"
+    "$py" scripts/cluster-bench.py "$bin" "$n" | tee "/tmp/stream-lag-cluster-n$n.json"
   done
   exit 0
 fi
@@ -41,5 +56,5 @@ for n in "${sizes[@]}"; do
       --exporter "stream-lag-exporter|http://127.0.0.1:29200/metrics|$bin --redis.url \"\$REDIS_ADDR\" --streams.pattern \"\$STREAM_PATTERN\" --consumer-group '*' --web.listen-address 127.0.0.1:29200 --log.level warn|http://127.0.0.1:29200/-/ready"
   fi
   echo "== quiet-machine poll timing, N=$n (poll.py) =="
-  python3 "$harness/poll.py" "$bin" "$n" | tee "/tmp/stream-lag-poll-n$n.json"
+  "$py" "$harness/poll.py" "$bin" "$n" | tee "/tmp/stream-lag-poll-n$n.json"
 done

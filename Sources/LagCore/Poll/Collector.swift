@@ -322,10 +322,11 @@ public final class Collector {
                 Self.settle(&part.streams[item.streamIndex].groups[item.groupIndex], item, stalled: isStalled,
                             nowMs: part.nowMs, thresholds: settings.thresholds)
                 let group = part.streams[item.streamIndex].groups[item.groupIndex]
-                var window = windows[key] ?? LagWindow(windowSeconds: settings.lagWindow)
+                // Taken out, so that adding to it changes it in place rather than copying it.
+                var window = windows.removeValue(forKey: key) ?? LagWindow(windowSeconds: settings.lagWindow)
                 // A group deleted and created again between two polls starts afresh: it went
                 // backwards, but has no consumer and nothing pending (a rewound group keeps both).
-                if let last = window.samples.last, ldi < last.lastDeliveredID, group.consumerCount == 0, group.pending == 0 {
+                if let last = window.last, ldi < last.lastDeliveredID, group.consumerCount == 0, group.pending == 0 {
                     window = LagWindow(windowSeconds: settings.lagWindow)
                 }
                 let sample = LagWindow.Sample(timeMs: part.nowMs, lag: item.lag, entriesAdded: stream.entriesAdded,

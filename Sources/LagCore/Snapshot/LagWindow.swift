@@ -1,6 +1,13 @@
 /// One group's samples over `--lag.window`, the exporter's own (one a poll), and what they say:
 /// produce and consume rates, the lag's trend, the time to drain it, and rewinds (SPEC "Lag
 /// semantics"). Bounded: samples older than the window go, and at most `capacity` are kept.
+///
+/// Held for every monitored group for the whole window (60 samples at the default 5 s interval
+/// and 5 m window, up to `capacity` at shorter intervals), so it is kept small: the oldest sample
+/// and the newest whole, the ones between as byte-packed differences from the sample before
+/// (`DeltaRing`: 5-9 bytes a sample where a whole sample is 72), and what the trend needs over
+/// all of them (whether the lag fell, or was unknown, inside the window) as two sample numbers.
+/// Every figure is the one the full list of samples gives (`LagWindowTests` compares the two).
 public struct LagWindow: Sendable, Equatable {
     public struct Sample: Sendable, Equatable {
         /// Redis' clock, epoch ms.
@@ -42,7 +49,20 @@ public struct LagWindow: Sendable, Equatable {
         }
     }
 
-    public private(set) var samples: [Sample] = []
+    /// The oldest sample in the window (its last-delivered-id is not kept: nothing reads it).
+    private var first: Sample?
+    /// The newest sample.
+    public private(set) var last: Sample?
+    /// The samples after `first`, each as its difference from the one before.
+    private var between = DeltaRing()
+    /// Samples in the window, `first` and `last` included.
+    public private(set) var count = 0
+    /// Sample numbers (counted from the window's start, 0 = `first` when nothing was dropped):
+    /// of `first`, of the newest sample whose lag fell below the one before it, and of the newest
+    /// sample with no lag (-1 when none).
+    private var firstNumber = 0
+    private var lastFall = -1
+    private var lastUnknown = -1
     public private(set) var rewinds = 0
     let windowMs: Int64
     let capacity: Int
@@ -56,35 +76,63 @@ public struct LagWindow: Sendable, Equatable {
     @discardableResult
     public mutating func add(_ sample: Sample) -> Bool {
         var rewound = false
-        if let last = samples.last {
+        if let last {
             guard sample.timeMs > last.timeMs else { return false }  // Redis' clock did not move: nothing new
             if sample.lastDeliveredID < last.lastDeliveredID {
                 rewinds += 1
                 rewound = true
                 // The counters before the rewind do not measure the same reading any more.
-                samples.removeAll()
+                first = nil
+                self.last = nil
+                between.removeAll()
+                count = 0
+                firstNumber = 0
+                lastFall = -1
+                lastUnknown = -1
             }
         }
-        samples.append(sample)
-        let oldest = sample.timeMs - windowMs
-        if let keep = samples.firstIndex(where: { $0.timeMs >= oldest }), keep > 0 {
-            samples.removeFirst(min(keep, samples.count - 1))
+        let number = firstNumber + count
+        if sample.lag == nil { lastUnknown = number }
+        if let previous = last {
+            if let a = previous.lag, let b = sample.lag, b < a { lastFall = number }
+            between.append(sample, after: previous)
+        } else {
+            first = sample
         }
-        if samples.count > capacity { samples.removeFirst(samples.count - capacity) }
+        last = sample
+        count += 1
+        let oldest = sample.timeMs - windowMs
+        while count > 1, let head = first, head.timeMs < oldest || count > capacity {
+            dropFirst(head)
+        }
         return rewound
+    }
+
+    /// `first` gives way to the sample after it.
+    private mutating func dropFirst(_ head: Sample) {
+        count -= 1
+        firstNumber += 1
+        if count == 1 {
+            between.removeAll()
+            first = last
+        } else {
+            first = between.removeFirst(after: head)
+        }
     }
 
     public var figures: Figures {
         var f = Figures(rewinds: rewinds)
-        guard let first = samples.first, let last = samples.last else { return f }
+        guard let first, let last else { return f }
         let seconds = Double(last.timeMs - first.timeMs) / 1000
-        if samples.count >= 2, seconds > 0 {
-            if let a = first.entriesAdded, let b = last.entriesAdded, b >= a { f.produceRate = Double(b - a) / seconds }
-            if let a = first.entriesRead, let b = last.entriesRead, b >= a { f.consumeRate = Double(b - a) / seconds }
+        if count >= 2, seconds > 0 {
+            // In Double: the counters come from Redis and may be anything; `b - a` can overflow Int.
+            if let a = first.entriesAdded, let b = last.entriesAdded, b >= a { f.produceRate = (Double(b) - Double(a)) / seconds }
+            if let a = first.entriesRead, let b = last.entriesRead, b >= a { f.consumeRate = (Double(b) - Double(a)) / seconds }
         }
-        let lags = samples.compactMap(\.lag)
-        if samples.count >= 3, lags.count == samples.count, let a = lags.first, let b = lags.last {
-            let neverFell = zip(lags, lags.dropFirst()).allSatisfy { $0 <= $1 }
+        // Every lag in the window known (the newest unknown one is older than `first`), at least 3.
+        if count >= 3, lastUnknown < firstNumber, let a = first.lag, let b = last.lag {
+            // A fall counts when the sample before it is still in the window.
+            let neverFell = lastFall <= firstNumber
             f.trend = neverFell && b > a ? .growing : b < a ? .draining : .steady
         }
         if last.lag == 0 {
@@ -94,4 +142,100 @@ public struct LagWindow: Sendable, Equatable {
         }
         return f
     }
+
+    /// Every sample in the window, oldest first (for tests; the window itself keeps two whole).
+    /// Those between the oldest and the newest carry the oldest's last-delivered-id.
+    public var samples: [Sample] {
+        guard var sample = first, let last else { return [] }
+        var out = [sample]
+        var ring = between
+        while out.count < count - 1 {
+            sample = ring.removeFirst(after: sample)
+            out.append(sample)
+        }
+        if count > 1 { out.append(last) }
+        return out
+    }
+}
+
+/// Samples as differences from the sample before, byte-packed: a flag byte (which of lag,
+/// entries-added, entries-read are known, and whether the one before knew it), then the time
+/// difference and each known value's difference (or value) as ZigZag LEB128 varints. Values
+/// come from Redis and may be anything: differences wrap, and the sum of the wraps is exact.
+struct DeltaRing: Sendable, Equatable {
+    private var bytes: [UInt8] = []
+    private var start = 0
+
+    static func == (a: DeltaRing, b: DeltaRing) -> Bool { a.bytes[a.start...] == b.bytes[b.start...] }
+
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        start = 0
+    }
+
+    mutating func append(_ sample: LagWindow.Sample, after previous: LagWindow.Sample) {
+        let flags = Self.flag(0, previous.lag, sample.lag) | Self.flag(1, previous.entriesAdded, sample.entriesAdded)
+            | Self.flag(2, previous.entriesRead, sample.entriesRead)
+        bytes.append(flags)
+        put(UInt64(bitPattern: sample.timeMs &- previous.timeMs))
+        put(previous.lag, sample.lag)
+        put(previous.entriesAdded, sample.entriesAdded)
+        put(previous.entriesRead, sample.entriesRead)
+    }
+
+    /// Field `i`'s two bits: known now, and known in the sample before (then a difference follows).
+    private static func flag(_ i: Int, _ before: Int?, _ now: Int?) -> UInt8 {
+        guard now != nil else { return 0 }
+        return (before != nil ? 3 : 1) << (2 * i)
+    }
+
+    private mutating func put(_ before: Int?, _ now: Int?) {
+        guard let now else { return }
+        put(zigzag(Int64(now) &- Int64(before ?? 0)))
+    }
+
+    /// The sample after `previous`, whose difference is the oldest held; that difference goes.
+    mutating func removeFirst(after previous: LagWindow.Sample) -> LagWindow.Sample {
+        let flags = bytes[start]
+        start += 1
+        var sample = previous
+        sample.timeMs = previous.timeMs &+ Int64(bitPattern: take())
+        func field(_ i: Int, _ before: Int?) -> Int? {
+            guard flags & (1 << (2 * i)) != 0 else { return nil }
+            let base = flags & (2 << (2 * i)) != 0 ? Int64(before ?? 0) : 0
+            return Int(base &+ unzigzag(take()))
+        }
+        sample.lag = field(0, previous.lag)
+        sample.entriesAdded = field(1, previous.entriesAdded)
+        sample.entriesRead = field(2, previous.entriesRead)
+        if start >= 256, start * 2 >= bytes.count {
+            bytes.removeFirst(start)
+            start = 0
+        }
+        return sample
+    }
+
+    private mutating func put(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    private mutating func take() -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let byte = bytes[start]
+            start += 1
+            value |= UInt64(byte & 0x7f) << shift
+            if byte < 0x80 || shift >= 63 { return value }
+            shift += 7
+        }
+    }
+
+    private func zigzag(_ v: Int64) -> UInt64 { UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
+    private func unzigzag(_ u: UInt64) -> Int64 { Int64(bitPattern: u >> 1) ^ -Int64(bitPattern: u & 1) }
 }
