@@ -162,21 +162,52 @@ public struct LagWindow: Sendable, Equatable {
 /// entries-added, entries-read are known, and whether the one before knew it), then the time
 /// difference and each known value's difference (or value) as ZigZag LEB128 varints. Values
 /// come from Redis and may be anything: differences wrap, and the sum of the wraps is exact.
+/// A circular buffer, grown by half when full and never moved otherwise: a full window's worth
+/// of bytes and at most half as much again.
 struct DeltaRing: Sendable, Equatable {
-    private var bytes: [UInt8] = []
-    private var start = 0
+    private var storage: [UInt8] = []
+    /// Where the oldest byte is, and how many are held.
+    private var head = 0
+    private var used = 0
 
-    static func == (a: DeltaRing, b: DeltaRing) -> Bool { a.bytes[a.start...] == b.bytes[b.start...] }
+    static func == (a: DeltaRing, b: DeltaRing) -> Bool {
+        a.used == b.used && (0..<a.used).allSatisfy { a.byte(at: $0) == b.byte(at: $0) }
+    }
+
+    private func byte(at offset: Int) -> UInt8 {
+        let i = head + offset
+        return storage[i < storage.count ? i : i - storage.count]
+    }
 
     mutating func removeAll() {
-        bytes.removeAll(keepingCapacity: true)
-        start = 0
+        head = 0
+        used = 0
+    }
+
+    private mutating func push(_ byte: UInt8) {
+        if used == storage.count {
+            var grown = [UInt8](repeating: 0, count: max(16, storage.count + storage.count / 2))
+            for offset in 0..<used { grown[offset] = self.byte(at: offset) }
+            storage = grown
+            head = 0
+        }
+        let i = head + used
+        storage[i < storage.count ? i : i - storage.count] = byte
+        used += 1
+    }
+
+    private mutating func pop() -> UInt8 {
+        let byte = storage[head]
+        head += 1
+        if head == storage.count { head = 0 }
+        used -= 1
+        return byte
     }
 
     mutating func append(_ sample: LagWindow.Sample, after previous: LagWindow.Sample) {
         let flags = Self.flag(0, previous.lag, sample.lag) | Self.flag(1, previous.entriesAdded, sample.entriesAdded)
             | Self.flag(2, previous.entriesRead, sample.entriesRead)
-        bytes.append(flags)
+        push(flags)
         put(UInt64(bitPattern: sample.timeMs &- previous.timeMs))
         put(previous.lag, sample.lag)
         put(previous.entriesAdded, sample.entriesAdded)
@@ -196,8 +227,7 @@ struct DeltaRing: Sendable, Equatable {
 
     /// The sample after `previous`, whose difference is the oldest held; that difference goes.
     mutating func removeFirst(after previous: LagWindow.Sample) -> LagWindow.Sample {
-        let flags = bytes[start]
-        start += 1
+        let flags = pop()
         var sample = previous
         sample.timeMs = previous.timeMs &+ Int64(bitPattern: take())
         func field(_ i: Int, _ before: Int?) -> Int? {
@@ -208,28 +238,23 @@ struct DeltaRing: Sendable, Equatable {
         sample.lag = field(0, previous.lag)
         sample.entriesAdded = field(1, previous.entriesAdded)
         sample.entriesRead = field(2, previous.entriesRead)
-        if start >= 256, start * 2 >= bytes.count {
-            bytes.removeFirst(start)
-            start = 0
-        }
         return sample
     }
 
     private mutating func put(_ value: UInt64) {
         var v = value
         while v >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            push(UInt8(truncatingIfNeeded: v) | 0x80)
             v >>= 7
         }
-        bytes.append(UInt8(v))
+        push(UInt8(v))
     }
 
     private mutating func take() -> UInt64 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while true {
-            let byte = bytes[start]
-            start += 1
+            let byte = pop()
             value |= UInt64(byte & 0x7f) << shift
             if byte < 0x80 || shift >= 63 { return value }
             shift += 7
