@@ -33,7 +33,8 @@ public struct PollStats: Sendable, Equatable {
 }
 
 /// Turns a few pipelined round trips into one `Snapshot`. Owned by the poller thread; the only
-/// state it keeps between polls is when each group's last-delivered-id last moved (stall clock).
+/// state it keeps between polls is each group's `GroupHistory`: when its last-delivered-id last
+/// moved (stall clock) and its samples over `--lag.window`.
 public final class Collector {
     public struct Settings: Sendable {
         public var groups: [[UInt8]]?
@@ -89,10 +90,18 @@ public final class Collector {
         var sinceMs: Int64
     }
 
+    /// What is kept of a group from one poll to the next, dropped with the group. An object, so
+    /// that the table holds a pointer a group (a 100,000-group table of the values themselves
+    /// was 65 MB, twice while a poll built the next one) and a window grows in place.
+    private final class GroupHistory {
+        var stall: StallClock?
+        var window: LagWindow
+
+        init(window: LagWindow) { self.window = window }
+    }
+
     public let settings: Settings
-    private var stallClocks: [GroupKey: StallClock] = [:]
-    /// Each group's samples over `--lag.window`; dropped with the group.
-    private var windows: [GroupKey: LagWindow] = [:]
+    private var histories: [GroupKey: GroupHistory] = [:]
 
     public init(settings: Settings) {
         self.settings = settings
@@ -306,11 +315,8 @@ public final class Collector {
     /// lists must each be sorted; the snapshot's clock is the latest of theirs.
     public func finish(_ parts: [Part], collectedAt: Double) -> (Snapshot, PollStats) {
         var stats = PollStats()
-        var clocks: [GroupKey: StallClock] = [:]
-        var newWindows: [GroupKey: LagWindow] = [:]
-        let groups = parts.reduce(0) { $0 + $1.work.count }
-        clocks.reserveCapacity(groups)
-        newWindows.reserveCapacity(groups)
+        var next: [GroupKey: GroupHistory] = [:]
+        next.reserveCapacity(parts.reduce(0) { $0 + $1.work.count })
         var merged: [[StreamState]] = []
         for var part in parts {
             stats.merge(part.stats)
@@ -318,34 +324,33 @@ public final class Collector {
                 let stream = part.streams[item.streamIndex]
                 let key = GroupKey(stream: stream.name.bytes, group: stream.groups[item.groupIndex].name.bytes)
                 let ldi = stream.groups[item.groupIndex].lastDeliveredID ?? .zero
-                let isStalled = stalled(key, ldi, lag: item.lag ?? 0, nowMs: part.nowMs, &clocks)
+                let history = histories.removeValue(forKey: key) ?? GroupHistory(window: LagWindow(windowSeconds: settings.lagWindow))
+                next[key] = history
+                let isStalled = stalled(history, ldi, lag: item.lag ?? 0, nowMs: part.nowMs)
                 Self.settle(&part.streams[item.streamIndex].groups[item.groupIndex], item, stalled: isStalled,
                             nowMs: part.nowMs, thresholds: settings.thresholds)
                 let group = part.streams[item.streamIndex].groups[item.groupIndex]
-                // Taken out, so that adding to it changes it in place rather than copying it.
-                var window = windows.removeValue(forKey: key) ?? LagWindow(windowSeconds: settings.lagWindow)
                 // A group deleted and created again between two polls starts afresh: it went
                 // backwards, but has no consumer and nothing pending (a rewound group keeps both).
-                if let last = window.last, ldi < last.lastDeliveredID, group.consumerCount == 0, group.pending == 0 {
-                    window = LagWindow(windowSeconds: settings.lagWindow)
+                if let last = history.window.last, ldi < last.lastDeliveredID, group.consumerCount == 0, group.pending == 0 {
+                    history.window = LagWindow(windowSeconds: settings.lagWindow)
                 }
                 let sample = LagWindow.Sample(timeMs: part.nowMs, lag: item.lag, entriesAdded: stream.entriesAdded,
                                               entriesRead: group.entriesRead, lastDeliveredID: ldi)
-                if window.add(sample) {
+                if history.window.add(sample) {
                     stats.rewound.append("stream \(stream.name.display) group \(group.name.display): last-delivered-id moved back to \(ldi)")
                 }
-                let f = window.figures
+                let f = history.window.figures
                 part.streams[item.streamIndex].groups[item.groupIndex].produceRate = f.produceRate
                 part.streams[item.streamIndex].groups[item.groupIndex].consumeRate = f.consumeRate
                 part.streams[item.streamIndex].groups[item.groupIndex].trend = f.trend
                 part.streams[item.streamIndex].groups[item.groupIndex].drainSeconds = f.drainSeconds
                 part.streams[item.streamIndex].groups[item.groupIndex].rewinds = f.rewinds
-                newWindows[key] = window
             }
             merged.append(part.streams)
         }
-        stallClocks = clocks
-        windows = newWindows
+        // Groups not seen in this poll are dropped with what is left of the old table.
+        histories = next
         let streams = merged.count == 1 ? merged[0] : Self.mergeSorted(merged)
         let nowMs = parts.map(\.nowMs).max() ?? 0
         return (Snapshot(collectedAt: collectedAt, redisTimeMs: nowMs, streams: streams), stats)
@@ -394,13 +399,11 @@ public final class Collector {
 
     /// Burrow's STALL: lag > 0 and the group's position unchanged for `stallAfter`, the clock
     /// starting when the exporter first saw that position.
-    private func stalled(_ key: GroupKey, _ id: StreamID, lag: Int, nowMs: Int64,
-                         _ clocks: inout [GroupKey: StallClock]) -> Bool {
-        if let clock = stallClocks[key], clock.lastDeliveredID == id {
-            clocks[key] = clock
+    private func stalled(_ history: GroupHistory, _ id: StreamID, lag: Int, nowMs: Int64) -> Bool {
+        if let clock = history.stall, clock.lastDeliveredID == id {
             return lag > 0 && Double(nowMs - clock.sinceMs) >= settings.stallAfter * 1000
         }
-        clocks[key] = StallClock(lastDeliveredID: id, sinceMs: nowMs)
+        history.stall = StallClock(lastDeliveredID: id, sinceMs: nowMs)
         return lag > 0 && settings.stallAfter <= 0
     }
 
