@@ -33,8 +33,11 @@ ensure_packages redis-server redis-tools prometheus-redis-exporter wrk nginx pyt
   libmicrohttpd-dev libgnutls28-dev pkg-config
 # Debian's python3, where python3-redis is installed (a python3 earlier on PATH may lack it).
 py=/usr/bin/python3
-swift build -c release --product stream-lag-exporter
-bin=$(swift build -c release --show-bin-path)/stream-lag-exporter
+# Built as it ships (deploy/container/Dockerfile): release, the Swift runtime linked statically,
+# in a scratch path of its own.
+build=(-c release --static-swift-stdlib --scratch-path .build/static)
+swift build "${build[@]}" --product stream-lag-exporter
+bin=$(swift build "${build[@]}" --show-bin-path)/stream-lag-exporter
 if $window; then
   for n in "${sizes[@]}"; do
     echo "== memory with full lag windows, N=$n (scripts/window-rss.py, shipped defaults, 330 s) =="
