@@ -8,7 +8,7 @@
 /// (`DeltaRing`: 5-9 bytes a sample where a whole sample is 72), and what the trend needs over
 /// all of them (whether the lag fell, or was unknown, inside the window) as two sample numbers.
 /// Every figure is the one the full list of samples gives (`LagWindowTests` compares the two).
-public struct LagWindow: Sendable, Equatable {
+public struct LagWindow: Sendable {
     public struct Sample: Sendable, Equatable {
         /// Redis' clock, epoch ms.
         public var timeMs: Int64
@@ -68,8 +68,13 @@ public struct LagWindow: Sendable, Equatable {
     let capacity: Int
 
     public init(windowSeconds: Double, capacity: Int = 1024) {
-        windowMs = Int64(max(windowSeconds, 0.001) * 1000)
-        self.capacity = max(capacity, 3)
+        self.init(windowMs: Int64(max(windowSeconds, 0.001) * 1000), capacity: max(capacity, 3), rewinds: 0)
+    }
+
+    private init(windowMs: Int64, capacity: Int, rewinds: Int) {
+        self.windowMs = windowMs
+        self.capacity = capacity
+        self.rewinds = rewinds
     }
 
     /// Adds this poll's sample; true when it is a rewind (last-delivered-id moved backwards).
@@ -79,16 +84,13 @@ public struct LagWindow: Sendable, Equatable {
         if let last {
             guard sample.timeMs > last.timeMs else { return false }  // Redis' clock did not move: nothing new
             if sample.lastDeliveredID < last.lastDeliveredID {
-                rewinds += 1
                 rewound = true
-                // The counters before the rewind do not measure the same reading any more.
-                first = nil
-                self.last = nil
+                // The counters before the rewind do not measure the same reading any more: an
+                // empty window (its ring's storage kept) that remembers the rewinds.
+                let ring = between
+                self = LagWindow(windowMs: windowMs, capacity: capacity, rewinds: rewinds + 1)
+                between = ring
                 between.removeAll()
-                count = 0
-                firstNumber = 0
-                lastFall = -1
-                lastUnknown = -1
             }
         }
         let number = firstNumber + count
@@ -145,7 +147,7 @@ public struct LagWindow: Sendable, Equatable {
 
     /// Every sample in the window, oldest first (for tests; the window itself keeps two whole).
     /// Those between the oldest and the newest carry the oldest's last-delivered-id.
-    public var samples: [Sample] {
+    var samples: [Sample] {
         guard var sample = first, let last else { return [] }
         var out = [sample]
         var ring = between
@@ -164,15 +166,11 @@ public struct LagWindow: Sendable, Equatable {
 /// come from Redis and may be anything: differences wrap, and the sum of the wraps is exact.
 /// A circular buffer, grown by half when full and never moved otherwise: a full window's worth
 /// of bytes and at most half as much again.
-struct DeltaRing: Sendable, Equatable {
+struct DeltaRing: Sendable {
     private var storage: [UInt8] = []
     /// Where the oldest byte is, and how many are held.
     private var head = 0
     private var used = 0
-
-    static func == (a: DeltaRing, b: DeltaRing) -> Bool {
-        a.used == b.used && (0..<a.used).allSatisfy { a.byte(at: $0) == b.byte(at: $0) }
-    }
 
     private func byte(at offset: Int) -> UInt8 {
         let i = head + offset
