@@ -99,8 +99,8 @@ struct RedisFaultTests {
         }
         _ = try health()  // the probe's connection is open at the baseline too
         usleep(1_000_000)  // warm: every path served, allocator settled
-        let baseFDs = (try ProcessFigures(pid: pid)).descriptors
-        let baseRSS = (try ProcessFigures(pid: pid)).residentKiB
+        let base = try ProcessFigures(pid: pid)
+        let (baseFDs, baseRSS) = (base.descriptors, base.residentKiB)
         var events: [(Date, RedisState)] = [(.distantPast, .up)]  // up since before the scraper started
         var recoveries: [Double] = []
         var fromLaunch: [Double] = []
