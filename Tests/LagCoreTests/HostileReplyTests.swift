@@ -185,6 +185,36 @@ struct HostileReplyTests {
         #expect(snapshot.streams.first?.groups.count == 1)
     }
 
+    /// Found by the collector fuzz target (Tests/Fuzz/regressions/collector): a plain Redis
+    /// (not a cluster) answering MOVED for a fixed stream's range read, after round trip 1. The
+    /// stream was added back as unreadable and the streams sorted without their groups' work,
+    /// which then pointed at the wrong stream: the exporter crashed on an index out of range.
+    @Test("a MOVED from a plain Redis for a fixed stream leaves it unreadable and the others' figures in place")
+    func movedOnAPlainRedis() throws {
+        let info = try Self.busy()
+        let ids = (1...10).map { id($0) }
+        let plain = FakeRedis(timeMs: Self.now)
+        let moving = FakeRedis(timeMs: Self.now)
+        for key in ["events:a", "events:b", "events:c"] {
+            plain.keys[b(key)] = .stream(info: info, ids: ids)
+            moving.keys[b(key)] = .stream(info: info, ids: ids)
+        }
+        moving.keys[b("events:b")] = .movesAway(info: info, ids: ids, error: "MOVED 1234 127.0.0.1:7002")
+        let names = ["events:a", "events:b", "events:c"]
+        let (expected, _) = try poll(plain, fixed: names)
+        let (snapshot, stats) = try poll(moving, fixed: names)
+        #expect(snapshot.streams.map(\.name.display) == names)
+        #expect(snapshot.streams.map(\.presence) == [.exists, .unreadable, .exists])
+        #expect(snapshot.streams[1].groups.isEmpty)
+        for i in [0, 2] {
+            #expect(snapshot.streams[i].groups.map(\.lag) == expected.streams[i].groups.map(\.lag))
+            #expect(snapshot.streams[i].groups.map(\.pending) == expected.streams[i].groups.map(\.pending))
+            #expect(snapshot.streams[i].groups.map(\.name) == expected.streams[i].groups.map(\.name))
+        }
+        #expect(snapshot.streams[0].groups.first?.lag != nil)
+        #expect(stats.skipped.values.reduce(0, +) == 1)
+    }
+
     @Test("LagTrust does not trust a lag outside the stream's length", arguments: [
         (1, 1), (1, 0), (0, 0), (5, 1), (Int.max, 1), (Int.min, 1),
     ])

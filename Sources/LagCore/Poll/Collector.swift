@@ -132,7 +132,8 @@ public final class Collector {
             part.stats.skip(ReplyError.from(redisError: message).kind, "stream \(name.display): \(message)")
             if fixedSet.contains(name) { part.streams.append(StreamState(name: name, presence: .unreadable)) }
         }
-        part.streams.sort { $0.name < $1.name }
+        // The fixed ones just added go to their places, their groups' work following them.
+        Self.sortByName(&part.streams, &part.work)
         let (snapshot, partStats) = finish([part], collectedAt: collectedAt)
         stats.merge(partStats)
         return (snapshot, stats)
