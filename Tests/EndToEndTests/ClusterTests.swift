@@ -111,6 +111,34 @@ struct ClusterTests {
         #expect(exporter.terminate() == 0)
     }
 
+    /// `--redis.cluster false` pointed at one primary, with fixed names over every primary: the
+    /// keys it owns are read and equal its own figures; the others are answered `MOVED`, shown
+    /// unreadable and counted under `moved`. (Such a MOVED once sorted the streams away from
+    /// their groups' work and crashed the first poll: found by the collector fuzz target.)
+    @Test func clusterModeOffReadsOnlyTheSeedsOwnKeys() throws {
+        let cluster = try RedisCluster(RedisVersion.newest, replicasPerPrimary: 0)
+        let keys = try Self.populate(cluster, prefix: "orders:", every: 997)
+        let seed = try cluster.primaries[1]
+        let owned = try keys.filter { try cluster.node(owning: $0).port == seed.port }
+        let elsewhere = try keys.filter { try cluster.node(owning: $0).port != seed.port }
+        #expect(!owned.isEmpty && !elsewhere.isEmpty)
+        let exporter = try Self.startExporter(["--redis.url", seed.url, "--redis.cluster", "false",
+                                               "--streams", keys.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ",")])
+        _ = try exporter.freshJSON { $0.int("stream_count") == keys.count }
+        try Self.compareWithOwners(cluster, exporter, owned, "cluster mode off, the seed's own keys")
+        let listed = try exporter.freshJSON(path: "/api/v1/events/streams")
+        let errors = Dictionary((listed["streams"] as? [[String: Any]] ?? []).map { ($0.string("name") ?? "", $0.string("error")) },
+                                uniquingKeysWith: { a, _ in a })
+        for key in elsewhere {
+            let name = String(decoding: key, as: UTF8.self)
+            #expect(errors[name] == "redis' reply for this key could not be read", "\(name) is on another primary")
+        }
+        let m = MetricSamples(try exporter.get("/metrics").text)
+        #expect((m.value("event_exporter_poll_errors_total", ["reason": "moved"]) ?? 0) >= Double(elsewhere.count))
+        #expect(m.value("event_redis_up") == 1)
+        #expect(exporter.terminate() == 0, "the exporter is still running")
+    }
+
     /// A primary SIGKILLed under a scrape loop: its streams stay in the JSON (stale while it is
     /// down), no stream is ever missing or doubled, and once its replica is promoted every
     /// figure is the new owner's again within two polls. Other primaries' streams keep fresh
