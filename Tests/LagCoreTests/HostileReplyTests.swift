@@ -215,6 +215,22 @@ struct HostileReplyTests {
         #expect(stats.skipped.values.reduce(0, +) == 1)
     }
 
+    /// Found by the collector fuzz target (Tests/Fuzz/regressions/collector): a length and
+    /// entries-added near Int.max with a small lag from Redis. Choosing whether to count the
+    /// delivered entries instead summed the page size past Int.max and trapped.
+    @Test("a length near Int.max with a small untrusted lag does not overflow the page size",
+          arguments: [Int64.max, Int64.max - 1, Int64.max / 2 + 1])
+    func hugeLengthSmallLag(length: Int64) throws {
+        var info = setting("length", to: .integer(length), in: try Self.busy())
+        info = setting("entries-added", to: .integer(length), in: info)
+        info = changingGroup(0, of: info) { setting("lag", to: .integer(1), in: $0) }
+        let collector = Collector(settings: CollectorTests.settings())
+        let (snapshot, _) = try collector.poll(fixed: [Name("events:chat")], discovered: [], via: try fake(info),
+                                               version: ServerVersion(7, 0, 15), wallClock: { CollectorTests.wallClock })
+        let group = try #require(snapshot.streams.first?.groups.first)
+        #expect(group.lag == 5, "counted from the entries there are, not taken from the hostile figures")
+    }
+
     @Test("LagTrust does not trust a lag outside the stream's length", arguments: [
         (1, 1), (1, 0), (0, 0), (5, 1), (Int.max, 1), (Int.min, 1),
     ])

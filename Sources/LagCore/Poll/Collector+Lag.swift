@@ -160,6 +160,9 @@ extension Collector {
         guard let redisLag, info.entriesAdded == info.length, info.firstEntryID != nil,
               (1..<info.length).contains(redisLag) else { return nil }
         let delivered = info.length - redisLag
+        // Fewer delivered than undelivered, or the page below is not smaller; checked first, so
+        // that a length near Int.max (from a hostile reply) cannot overflow the sum.
+        guard delivered < redisLag else { return nil }
         // The delivered ones, the first undelivered one, and a little room for a hint that is off.
         let page = delivered + 1 + max(1, delivered / 16)
         guard page < redisLag, page <= min(settings.countPageSize, settings.countLimit) else { return nil }
