@@ -56,6 +56,11 @@ struct ClusterTests {
         }
     }
 
+    /// `keys` as the value of `--streams`.
+    private static func streamsFlag(_ keys: [[UInt8]]) -> String {
+        keys.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ",")
+    }
+
     private static func startExporter(_ arguments: [String], pollInterval: String = "100ms") throws -> ExporterProcess {
         try ExporterProcess(arguments + ["--poll.interval", pollInterval, "--consumer-group", "*", "--log.level", "info"])
     }
@@ -102,7 +107,7 @@ struct ClusterTests {
         let replica = try #require(try cluster.replicas.first)
         let dead = try freeLoopbackPort()
         let exporter = try Self.startExporter(["--redis.url", "redis://127.0.0.1:\(dead)/0,\(replica.url)",
-                                               "--streams", keys.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ",")])
+                                               "--streams", Self.streamsFlag(keys)])
         _ = try exporter.freshJSON { $0.int("stream_count") == keys.count }
         try Self.compareWithOwners(cluster, exporter, keys, "redis \(version.name), fixed names")
         let m = MetricSamples(try exporter.get("/metrics").text)
@@ -123,7 +128,7 @@ struct ClusterTests {
         let elsewhere = try keys.filter { try cluster.node(owning: $0).port != seed.port }
         #expect(!owned.isEmpty && !elsewhere.isEmpty)
         let exporter = try Self.startExporter(["--redis.url", seed.url, "--redis.cluster", "false",
-                                               "--streams", keys.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ",")])
+                                               "--streams", Self.streamsFlag(keys)])
         _ = try exporter.freshJSON { $0.int("stream_count") == keys.count }
         try Self.compareWithOwners(cluster, exporter, owned, "cluster mode off, the seed's own keys")
         let listed = try exporter.freshJSON(path: "/api/v1/events/streams")

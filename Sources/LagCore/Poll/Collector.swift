@@ -128,12 +128,14 @@ public final class Collector {
         }) {
             throw RedisError(.connect, "redis serves no key now: \(message)")
         }
+        let collected = part.streams.count
         for (name, message) in part.redirected {  // not a cluster: a MOVED is an error like any other
             part.stats.skip(ReplyError.from(redisError: message).kind, "stream \(name.display): \(message)")
             if fixedSet.contains(name) { part.streams.append(StreamState(name: name, presence: .unreadable)) }
         }
-        // The fixed ones just added go to their places, their groups' work following them.
-        Self.sortByName(&part.streams, &part.work)
+        // `collect` gives the streams in key order; fixed ones just added go to their places,
+        // the groups' work following them.
+        if part.streams.count > collected { Self.sortByName(&part.streams, &part.work) }
         let (snapshot, partStats) = finish([part], collectedAt: collectedAt)
         stats.merge(partStats)
         return (snapshot, stats)
