@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "stream-lag-exporter", targets: ["StreamLagExporter"]),
         .executable(name: "stream-lag-traffic", targets: ["TrafficGen"]),
         .executable(name: "stream-lag-fuzz", targets: ["Fuzz"]),
+        .executable(name: "stream-lag-renderbench", targets: ["RenderBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -104,6 +105,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
+
+        // Times a publication's bodies over a synthetic snapshot (scripts/bench.sh --render).
+        .executableTarget(name: "RenderBench", dependencies: ["LagCore", "Gzip"], swiftSettings: swiftSettings),
 
         // libFuzzer targets for every parser of outside input (scripts/fuzz.sh builds it with
         // -sanitize=fuzzer,address -DFUZZING; the plain build only prints how).

@@ -7,13 +7,16 @@
 #      trips, commands, RSS and peak RSS, and the ratios to the pipelined limit), separately.
 #   3. with --cluster: scripts/cluster-bench.py, one Redis with N streams against a Redis
 #      Cluster of three primaries with 3N streams, polled in the same run.
-#   4. with --window: scripts/window-rss.py, the memory held once every group's --lag.window is
+#   4. with --render: stream-lag-renderbench, what a publication costs without Redis (the
+#      /metrics and JSON bodies and the health findings of a synthetic snapshot of N streams).
+#   5. with --window: scripts/window-rss.py, the memory held once every group's --lag.window is
 #      full (the shipped defaults, 5 s polls and a 5 m window: 330 s a size), which poll.py's
 #      10 polls never reach.
 # Usage: scripts/bench.sh [--poll-only] [N ...]   e.g. scripts/bench.sh 100 1000 10000
 #        scripts/bench.sh --poll-only 10000 100000
 #        scripts/bench.sh --cluster 10000
 #        scripts/bench.sh --window 10000 100000
+#        scripts/bench.sh --render 10000 100000
 # Results: the harness' tables and JSON (/tmp/stream-lag-bench-nN.json), poll.py's JSON
 # (/tmp/stream-lag-poll-nN.json); docs/performance.md says how to read them.
 set -euo pipefail
@@ -21,9 +24,11 @@ cd "$(dirname "$0")/.."
 poll_only=false
 cluster=false
 window=false
+render=false
 if [ "${1:-}" = "--poll-only" ]; then poll_only=true; shift; fi
 if [ "${1:-}" = "--cluster" ]; then cluster=true; shift; fi
 if [ "${1:-}" = "--window" ]; then window=true; shift; fi
+if [ "${1:-}" = "--render" ]; then render=true; shift; fi
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000)
 harness=../shared/bench-peer
@@ -36,6 +41,14 @@ py=/usr/bin/python3
 # Built as it ships (deploy/container/Dockerfile): release, the Swift runtime linked statically,
 # in a scratch path of its own.
 build=(-c release --static-swift-stdlib --scratch-path .build/static)
+if $render; then
+  swift build "${build[@]}" --product stream-lag-renderbench
+  for n in "${sizes[@]}"; do
+    echo "== a publication's work at N=$n, no Redis (stream-lag-renderbench) =="
+    "$(swift build "${build[@]}" --show-bin-path)/stream-lag-renderbench" "$n" "$([ "$n" -ge 100000 ] && echo 5 || echo 15)"
+  done
+  exit 0
+fi
 swift build "${build[@]}" --product stream-lag-exporter
 bin=$(swift build "${build[@]}" --show-bin-path)/stream-lag-exporter
 if $window; then
