@@ -31,9 +31,10 @@ struct TextWriter {
         bytes.append(text: "# HELP \(family) \(Self.escapeHelp(f.help))\n# TYPE \(family) \(f.kind.rawValue)\n")
     }
 
-    /// `{name="value",...}` escaped, for samples that share their labels across families.
-    static func labelBlock(_ names: [String], _ values: [String]) -> [UInt8] {
-        var block: [UInt8] = [UInt8(ascii: "{")]
+    /// `{name="value",...}` escaped, appended to `block`: for samples that share their labels
+    /// across families.
+    static func appendLabelBlock(_ names: [String], _ values: [String], to block: inout [UInt8]) {
+        block.append(UInt8(ascii: "{"))
         for (i, (key, val)) in zip(names, values).enumerated() {
             if i > 0 { block.append(UInt8(ascii: ",")) }
             block.append(text: key)
@@ -42,12 +43,11 @@ struct TextWriter {
             block.append(UInt8(ascii: "\""))
         }
         block.append(UInt8(ascii: "}"))
-        return block
     }
 
-    /// A sample whose labels were escaped once by `labelBlock`.
-    mutating func sample(_ name: String, block: [UInt8], _ value: Double) {
-        bytes.append(text: name)
+    /// A sample whose labels were escaped once by `appendLabelBlock`.
+    mutating func sample(_ name: [UInt8], block: ArraySlice<UInt8>, _ value: Double) {
+        bytes.append(contentsOf: name)
         bytes.append(contentsOf: block)
         bytes.append(UInt8(ascii: " "))
         appendValue(value)

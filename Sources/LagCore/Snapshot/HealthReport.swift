@@ -105,7 +105,16 @@ public struct HealthFindings: Sendable {
             count += 1
             if reasons.count < HealthReport.maxReasons { reasons.append(reason()) }
         }
-        for stream in snapshot.streams {
+        // Read by index, in place: a stream or group is copied (its names retained) only when
+        // it has something to say, not 100,000 times a publication to find a few.
+        for si in snapshot.streams.indices {
+            let quiet = snapshot.streams[si].presence == .exists && snapshot.streams[si].groups.indices.allSatisfy {
+                let g = (snapshot.streams[si].groups[$0].exists, snapshot.streams[si].groups[$0].stalled,
+                         snapshot.streams[si].groups[$0].status)
+                return g.0 && !g.1 && g.2 == .healthy
+            }
+            if quiet { continue }
+            let stream = snapshot.streams[si]
             switch stream.presence {
             case .missing: add(.degraded, "stream \(stream.name.display) does not exist")
             case .wrongType: add(.degraded, "key \(stream.name.display) is not a stream")
