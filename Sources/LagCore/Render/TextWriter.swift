@@ -106,8 +106,9 @@ struct TextWriter {
 
     /// Label values escape backslash, double quote and newline (exposition format rules).
     static func escapeLabel(_ s: String) -> String {
-        // Scalars, not Characters: a quote followed by a combining mark is one Character.
-        guard s.unicodeScalars.contains(where: { $0 == "\\" || $0 == "\"" || $0 == "\n" }) else { return s }
+        // Bytes, not Characters: a quote followed by a combining mark is one Character. The
+        // three are ASCII, and no byte of a multi-byte UTF-8 sequence is ASCII.
+        guard s.utf8.contains(where: { $0 == 0x5C || $0 == 0x22 || $0 == 0x0A }) else { return s }
         var r = ""
         for ch in s.unicodeScalars {
             switch ch {
