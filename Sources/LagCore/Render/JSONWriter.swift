@@ -53,14 +53,14 @@ struct JSONWriter {
         separate()
         guard let v, v.isFinite else { bytes.append("null"); return }
         let r = Self.rounded(v)
-        if let whole = Self.whole(r) { bytes.append(decimal: whole) } else { bytes.append(text: "\(r)") }
+        if let whole = Self.whole(r) { bytes.append(decimal: whole) } else { bytes.append(text: r.description) }
     }
 
     /// A finite figure as the JSON (and the check command's table) gives it: at most three
     /// decimals, none when whole.
     static func number(_ v: Double) -> String {
         let r = rounded(v)
-        return whole(r).map(String.init) ?? "\(r)"
+        return whole(r).map(String.init) ?? r.description
     }
 
     private static func rounded(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }

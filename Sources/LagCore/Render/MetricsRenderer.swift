@@ -79,12 +79,14 @@ public enum MetricsRenderer {
             (.drainSeconds, { streams[$0].groups[$1].drainSeconds }),
             (.rewinds, { Double(streams[$0].groups[$1].rewinds) }),
         ]
+        // The lists are read by index: a `for (family, value) in` copied each pair, retaining
+        // the family's strings, 13 times a group.
         var groups = FamilyTable(families: groupFamilies.count)
         for si in streams.indices {
             for gi in streams[si].groups.indices where streams[si].groups[gi].exists {
                 groups.addRow(labels: MetricFamily.consumerLag.labels,
                               [streams[si].name.display, streams[si].groups[gi].name.display])
-                for (_, value) in groupFamilies { groups.add(value(si, gi)) }
+                for k in groupFamilies.indices { groups.add(groupFamilies[k].1(si, gi)) }
             }
         }
         groups.write(groupFamilies.map(\.0), into: &w)
@@ -100,7 +102,7 @@ public enum MetricsRenderer {
                 for consumer in streams[si].groups[gi].consumers {
                     consumers.addRow(labels: MetricFamily.instancePending.labels,
                                      [streams[si].name.display, streams[si].groups[gi].name.display, consumer.name.display])
-                    for (_, value) in consumerFamilies { consumers.add(value(consumer)) }
+                    for k in consumerFamilies.indices { consumers.add(consumerFamilies[k].1(consumer)) }
                 }
             }
         }
@@ -115,7 +117,7 @@ public enum MetricsRenderer {
         var streamTable = FamilyTable(families: streamFamilies.count)
         for si in streams.indices where streams[si].exists {
             streamTable.addRow(labels: MetricFamily.streamLength.labels, [streams[si].name.display])
-            for (_, value) in streamFamilies { streamTable.add(value(si)) }
+            for k in streamFamilies.indices { streamTable.add(streamFamilies[k].1(si)) }
         }
         streamTable.write(streamFamilies.map(\.0), into: &w)
     }

@@ -130,6 +130,6 @@ struct TextWriter {
         if v == .infinity { return "+Inf" }
         if v == -.infinity { return "-Inf" }
         if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
-        return "\(v)"
+        return v.description  // the same text as "\(v)", without the interpolation
     }
 }

@@ -114,7 +114,9 @@ public struct StreamState: Sendable {
     }
     /// Sorted union of the monitored groups' (reported) consumer names.
     public var consumerNames: [String] {
-        Set(groups.flatMap { $0.consumers.map(\.name) }).sorted().map(\.display)
+        // One group (the usual case): its consumers are sorted and distinct already.
+        if groups.count == 1 { return groups[0].consumers.map(\.name.display) }
+        return Set(groups.flatMap { $0.consumers.map(\.name) }).sorted().map(\.display)
     }
 }
 
