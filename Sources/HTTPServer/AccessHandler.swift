@@ -99,9 +99,7 @@ private let shuttingDown = PreparedResponse(text: #"{"error":"shutting down"}"#,
 private var headersSeen: UnsafeMutableRawPointer { UnsafeMutableRawPointer(bitPattern: 1)! }
 
 private func queue(_ connection: OpaquePointer, _ reply: HTTPReply) -> MHD_Result {
-    withExtendedLifetime(reply.response) {
-        MHD_queue_response(connection, UInt32(reply.status), reply.response.pointer)
-    }
+    reply.response.queue(connection, status: reply.status)
 }
 
 let accessHandler: MHD_AccessHandlerCallback = {
@@ -136,7 +134,7 @@ let accessHandler: MHD_AccessHandlerCallback = {
         default: certificate = .unverified
         }
         if clientAuth.refuses(certificate) {
-            return MHD_queue_response(connection, 403, clientCertificateRequired.pointer)
+            return clientCertificateRequired.queue(connection, status: 403)
         }
     }
     let request = HTTPRequest(method: methodName, path: path, clientCertificate: certificate, connection: connection)

@@ -1,11 +1,16 @@
 internal import CMicroHTTPD
 import Foundation
 
-/// An immutable libmicrohttpd response (body and headers) made once and queued to any number
-/// of connections: MHD reference-counts it, so dropping the last Swift reference is safe even
-/// while a queued copy is still being sent.
+/// An immutable response (body and headers) made once and queued to any number of connections.
+/// A body held in memory is one libmicrohttpd response that MHD reference-counts, so dropping
+/// the last Swift reference is safe even while a queued copy is still being sent. A streamed
+/// body is written anew for each connection as it is sent (`StreamedBody`).
 public final class PreparedResponse: @unchecked Sendable {
-    let pointer: OpaquePointer
+    private enum Body {
+        case held(OpaquePointer)
+        case streamed(any StreamedBody, headers: [(name: String, value: String)])
+    }
+    private let body: Body
     /// Body size in bytes (what `Content-Length` will say).
     public let bodySize: Int
 
@@ -37,14 +42,103 @@ public final class PreparedResponse: @unchecked Sendable {
     /// Takes `buffer` (from malloc) as the body; MHD frees it.
     init(owning buffer: UnsafeMutableRawPointer, byteCount: Int, headers: [(name: String, value: String)]) {
         // rawValue 1 is MHD_RESPMEM_MUST_FREE: MHD calls free() on the buffer when done.
-        pointer = MHD_create_response_from_buffer(byteCount, buffer, MHD_ResponseMemoryMode(rawValue: 1)!)!
-        bodySize = byteCount
+        let pointer = MHD_create_response_from_buffer(byteCount, buffer, MHD_ResponseMemoryMode(rawValue: 1)!)!
         for header in headers {
             _ = MHD_add_response_header(pointer, header.name, header.value)
         }
+        body = .held(pointer)
+        bodySize = byteCount
     }
 
-    deinit { MHD_destroy_response(pointer) }
+    /// A body that is not held: each connection it is queued to gets its own reader of it.
+    public init(streaming source: any StreamedBody, headers: [(name: String, value: String)]) {
+        body = .streamed(source, headers: headers)
+        bodySize = source.byteCount
+    }
+
+    deinit {
+        if case .held(let pointer) = body { MHD_destroy_response(pointer) }
+    }
+
+    /// Queues the response on `connection` (on its MHD thread, inside the access handler).
+    func queue(_ connection: OpaquePointer, status: Int) -> MHD_Result {
+        switch body {
+        case .held(let pointer):
+            return withExtendedLifetime(self) { MHD_queue_response(connection, UInt32(status), pointer) }
+        case .streamed(let source, let headers):
+            // Retained for MHD, released by its free callback (or here if there is no response).
+            let reading = Unmanaged.passRetained(StreamedBodyReading(source.makeReader()))
+            guard let pointer = MHD_create_response_from_callback(
+                UInt64(source.byteCount), streamedBlockSize, readStreamedBody, reading.toOpaque(), releaseStreamedBody)
+            else {
+                reading.release()
+                return .NO
+            }
+            for header in headers {
+                _ = MHD_add_response_header(pointer, header.name, header.value)
+            }
+            let queued = MHD_queue_response(connection, UInt32(status), pointer)
+            MHD_destroy_response(pointer)  // MHD keeps its own reference while it sends
+            return queued
+        }
+    }
+}
+
+/// A body written for each request as it is sent, from data the handler keeps (much smaller
+/// than the body, or shared by every reader), instead of a body held whole in memory.
+public protocol StreamedBody: Sendable {
+    /// The body's exact size: what `Content-Length` says and every reader writes.
+    var byteCount: Int { get }
+    /// A reader of the whole body from its first byte, for one connection.
+    func makeReader() -> any StreamedBodyReader
+}
+
+/// Writes one copy of a streamed body, in order, on the connection's thread.
+public protocol StreamedBodyReader: AnyObject {
+    /// Appends the body's next bytes to `chunk` (empty when called; a few tens of KB at a time
+    /// suit best); false once the body has been written whole.
+    func read(into chunk: inout [UInt8]) -> Bool
+}
+
+/// How much MHD asks of a streamed body at a time (at most: its buffer is the connection's
+/// memory, `connectionMemoryBytes`).
+private let streamedBlockSize = 64 * 1024
+
+/// One connection's copy of a streamed body: the reader's last chunk and how much of it MHD
+/// has taken.
+private final class StreamedBodyReading {
+    let reader: any StreamedBodyReader
+    var chunk: [UInt8] = []
+    var taken = 0
+    var position: UInt64 = 0
+    init(_ reader: any StreamedBodyReader) { self.reader = reader }
+}
+
+/// MHD's content reader: copies the next bytes into MHD's buffer. MHD reads in order; a
+/// position out of order (never seen) ends the response with an error rather than wrong bytes.
+private let readStreamedBody: MHD_ContentReaderCallback = { cls, pos, buffer, max in
+    // -1 is MHD_CONTENT_READER_END_OF_STREAM, -2 MHD_CONTENT_READER_END_WITH_ERROR.
+    guard let cls, let buffer else { return -2 }
+    guard max > 0 else { return 0 }
+    let reading = Unmanaged<StreamedBodyReading>.fromOpaque(cls).takeUnretainedValue()
+    guard pos == reading.position else { return -2 }
+    while reading.taken == reading.chunk.count {
+        reading.chunk.removeAll(keepingCapacity: true)
+        reading.taken = 0
+        guard reading.reader.read(into: &reading.chunk) else { return -1 }
+    }
+    let count = min(max, reading.chunk.count - reading.taken)
+    reading.chunk.withUnsafeBytes { bytes in
+        UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress! + reading.taken, byteCount: count)
+    }
+    reading.taken += count
+    reading.position += UInt64(count)
+    return count
+}
+
+/// MHD's free callback for a streamed body: drops the connection's reader.
+private let releaseStreamedBody: MHD_ContentReaderFreeCallback = { cls in
+    if let cls { Unmanaged<StreamedBodyReading>.fromOpaque(cls).release() }
 }
 
 /// What a handler answers: a status code and a prepared response.

@@ -1,6 +1,7 @@
 import Gzip
 import HTTPServer
 import LagCore
+import Synchronization
 
 /// The `/metrics` answers of one publication. Each variant (text or OpenMetrics, plain or gzip,
 /// current data or only the exporter's own families) is rendered and compressed at most once,
@@ -20,6 +21,7 @@ final class MetricsBodies: Sendable {
     private let build: BuildInfo
     private let process: ProcessStats?
     private let variants = PreparedVariants<Variant>()
+    private let laidOut = Mutex<SnapshotTables?>(nil)
 
     init(current: Snapshot?, status: ExporterStatus, build: BuildInfo, prerender: [Variant]) {
         self.current = current
@@ -43,26 +45,46 @@ final class MetricsBodies: Sendable {
         var headers: [(name: String, value: String)] = [
             ("Content-Type", variant.format.contentType), ("Vary", "Accept, Accept-Encoding"),
         ]
+        let layout = MetricsLayout(tables: variant.current ? tables() : nil, status: status, build: build,
+                                   process: process, format: variant.format)
         if !variant.gzip {
-            // Written straight into the response's memory, chunk by chunk: a 150 MB body (100k
-            // streams) is never held twice.
-            let builder = ResponseBodyBuilder()
-            MetricsRenderer.render(snapshot: variant.current ? current : nil, status: status, build: build,
-                                   process: process, format: variant.format, into: builder.append)
-            return builder.finish(headers: headers)
+            // Not held: written for each request as it is sent, from the tables (a sixth of
+            // the body), so that a 150 MB body (100k streams) never sits in memory, once or twice.
+            return PreparedResponse(streaming: StreamedMetrics(layout: layout), headers: headers)
         }
         // Compressed as it is written: the uncompressed body never exists whole.
         let compressor = GzipStream()
-        MetricsRenderer.render(snapshot: variant.current ? current : nil, status: status, build: build,
-                               process: process, format: variant.format, into: compressor.append)
+        MetricsRenderer.write(layout, into: compressor.append)
         if let compressed = compressor.finish() {
             headers.append(("Content-Encoding", "gzip"))
             return PreparedResponse(body: compressed, headers: headers)
         }
         // zlib failed (out of memory): the plain body, uncompressed.
-        let builder = ResponseBodyBuilder()
-        MetricsRenderer.render(snapshot: variant.current ? current : nil, status: status, build: build,
-                               process: process, format: variant.format, into: builder.append)
-        return builder.finish(headers: headers)
+        return PreparedResponse(streaming: StreamedMetrics(layout: layout), headers: headers)
+    }
+
+    /// The current snapshot's tables, laid out by the first body that needs them (every body
+    /// with current data, text or OpenMetrics, plain or gzip, is written from them).
+    private func tables() -> SnapshotTables? {
+        guard let current else { return nil }
+        return laidOut.withLock { tables in
+            if let tables { return tables }
+            let made = SnapshotTables(current)
+            tables = made
+            return made
+        }
+    }
+}
+
+/// A `/metrics` body written from its layout for each request, as it is sent.
+struct StreamedMetrics: StreamedBody {
+    let layout: MetricsLayout
+    var byteCount: Int { layout.byteCount }
+    func makeReader() -> any StreamedBodyReader { Reader(layout) }
+
+    final class Reader: StreamedBodyReader {
+        private var cursor: MetricsLayout.Cursor
+        init(_ layout: MetricsLayout) { cursor = MetricsLayout.Cursor(layout) }
+        func read(into chunk: inout [UInt8]) -> Bool { cursor.write(into: &chunk, atLeast: 48 * 1024) }
     }
 }

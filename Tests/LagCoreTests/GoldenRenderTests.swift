@@ -268,6 +268,48 @@ struct ChunkedRenderTests {
 }
 
 extension ChunkedRenderTests {
+    /// A plain body is not held: it is written for each request from its layout, behind a
+    /// `Content-Length` computed before the first byte. The size must be exact, and every way
+    /// of cutting the body into pieces must give the same bytes.
+    @Test("a layout's size is the bytes its cursor writes, cut anywhere", arguments: [ExpositionFormat.text, .openMetrics])
+    func layoutSizeAndCuts(format: ExpositionFormat) {
+        for snapshot in [GoldenSnapshot.snapshot, Self.large, nil] as [Snapshot?] {
+            let layout = MetricsLayout(snapshot: snapshot, status: GoldenSnapshot.status, build: GoldenSnapshot.build,
+                                       process: GoldenSnapshot.process, format: format)
+            let whole = layout.bytes
+            #expect(layout.byteCount == whole.count)
+            for atLeast in [1, 100, 4096, renderChunk] {
+                var cursor = MetricsLayout.Cursor(layout)
+                var joined: [UInt8] = []
+                var pieces = 0
+                var piece: [UInt8] = []
+                while cursor.write(into: &piece, atLeast: atLeast) {
+                    #expect(!piece.isEmpty)
+                    joined += piece
+                    piece.removeAll(keepingCapacity: true)
+                    pieces += 1
+                }
+                #expect(joined == whole, "cut at \(atLeast)")
+                #expect(!cursor.write(into: &piece, atLeast: atLeast) && piece.isEmpty, "a finished cursor writes nothing")
+                if atLeast == 1, snapshot != nil { #expect(pieces > 20, "one sample or header a piece: \(pieces) pieces") }
+            }
+        }
+    }
+
+    /// A snapshot laid out once serves text and OpenMetrics, and its bodies equal those of a
+    /// layout made for each.
+    @Test func sharedTablesGiveTheSameBodies() {
+        let tables = SnapshotTables(GoldenSnapshot.snapshot)
+        for format in [ExpositionFormat.text, .openMetrics] {
+            let shared = MetricsLayout(tables: tables, status: GoldenSnapshot.status, build: GoldenSnapshot.build,
+                                       process: GoldenSnapshot.process, format: format)
+            #expect(shared.bytes == MetricsRenderer.renderBytes(snapshot: GoldenSnapshot.snapshot, status: GoldenSnapshot.status,
+                                                                build: GoldenSnapshot.build, process: GoldenSnapshot.process,
+                                                                format: format))
+        }
+        #expect(tables.heldBytes > 0)
+    }
+
     @Test("JSON bodies: chunks joined equal the whole body", arguments: [false, true])
     func sameJSON(stale: Bool) {
         for snapshot in [GoldenSnapshot.snapshot, Self.large] {

@@ -5,21 +5,10 @@ import Foundation
 struct TextWriter {
     var bytes: [UInt8] = []
     let format: ExpositionFormat
-    /// When set, full chunks of `bytes` are handed here and dropped as the body is written, so
-    /// that a large body is never held twice (see `MetricsRenderer.render(…into:)`).
-    private let flush: (([UInt8]) -> Void)?
 
-    init(capacity: Int = 4096, format: ExpositionFormat = .text, flush: (([UInt8]) -> Void)? = nil) {
+    init(format: ExpositionFormat = .text) {
         self.format = format
-        self.flush = flush
-        bytes.reserveCapacity(flush == nil ? capacity : renderChunk + 4096)
     }
-
-    /// Hands a full chunk on (with a flush only).
-    mutating func flushIfFull() { bytes.handOn(to: flush, atLeast: renderChunk) }
-
-    /// Hands the rest on (with a flush only).
-    mutating func finish() { bytes.handOn(to: flush, atLeast: 1) }
 
     /// The body as text (tests, small bodies).
     var out: String { String(decoding: bytes, as: UTF8.self) }
@@ -43,16 +32,6 @@ struct TextWriter {
             block.append(UInt8(ascii: "\""))
         }
         block.append(UInt8(ascii: "}"))
-    }
-
-    /// A sample whose labels were escaped once by `appendLabelBlock`.
-    mutating func sample(_ name: [UInt8], block: ArraySlice<UInt8>, _ value: Double) {
-        bytes.append(contentsOf: name)
-        bytes.append(contentsOf: block)
-        bytes.append(UInt8(ascii: " "))
-        appendValue(value)
-        bytes.append(UInt8(ascii: "\n"))
-        flushIfFull()
     }
 
     /// A sample of `f`, its label values in the order of `f.labels`.
@@ -89,11 +68,14 @@ struct TextWriter {
     }
 
     /// `format(v)`, integers without a String on the way.
-    private mutating func appendValue(_ v: Double) {
+    private mutating func appendValue(_ v: Double) { Self.appendValue(v, to: &bytes) }
+
+    /// `format(v)` appended to `bytes`.
+    static func appendValue(_ v: Double, to bytes: inout [UInt8]) {
         if v == v.rounded(), abs(v) < 1e15 {
             bytes.append(decimal: Int64(v))
         } else {
-            bytes.append(text: Self.format(v))
+            bytes.append(text: format(v))
         }
     }
 

@@ -1,0 +1,268 @@
+/// A snapshot's series, laid out once a publication for every `/metrics` body made from it: one
+/// table a kind of row (group, consumer, stream), each with its rows' escaped label blocks in
+/// one buffer and every family's value of each row already written as text. A body is then a
+/// walk over the tables that copies bytes: no snapshot reads, no escaping, no number formatting.
+///
+/// The tables are a small part of the body they make (at 10,000 streams about 2.5 MB for a
+/// 15 MB body): the exporter keeps them, not the plain body, and writes the body for each
+/// request as it is sent (`MetricsLayout.Cursor`).
+public final class SnapshotTables: Sendable {
+    let tables: [SeriesTable]
+
+    /// Every value is read once, in one walk of the snapshot a table. (Walking the snapshot once
+    /// a family read each group's storage 13 times, a cache miss each time at 100,000 streams.)
+    public init(_ snapshot: Snapshot) {
+        // A stale stream (its cluster node down) shows no series: no frozen figures.
+        let stale = snapshot.streams.indices.contains { snapshot.streams[$0].stale }
+        let streams = stale ? snapshot.streams.filter { !$0.stale } : snapshot.streams
+        let nowMs = snapshot.redisTimeMs
+
+        // Groups: a value is read as `streams[s].groups[g].field`, in place.
+        let groupFamilies: [(MetricFamily, (_ s: Int, _ g: Int) -> Double?)] = [
+            (.consumerLag, { streams[$0].groups[$1].lag.map(Double.init) }),
+            (.consumerLagExact, { streams[$0].groups[$1].lag == nil ? nil : (streams[$0].groups[$1].lagExact ? 1 : 0) }),
+            (.consumerLagSeconds, { streams[$0].groups[$1].lagSeconds }),
+            (.consumerPending, { Double(streams[$0].groups[$1].pending) }),
+            (.oldestPendingIdle, { streams[$0].groups[$1].oldestPendingIdleSeconds }),
+            (.oldestPendingDeliveries, { streams[$0].groups[$1].oldestPendingDeliveries.map(Double.init) }),
+            (.entriesRead, { streams[$0].groups[$1].entriesRead.map(Double.init) }),
+            (.lastDeliveredTimestamp, { Collector.timestamp(of: streams[$0].groups[$1].lastDeliveredID, nowMs: nowMs) }),
+            (.groupConsumers, { Double(streams[$0].groups[$1].consumerCount) }),
+            (.stalled, { streams[$0].groups[$1].stalled ? 1 : 0 }),
+            (.lagStatus, { Double(streams[$0].groups[$1].status.rawValue) }),
+            (.drainSeconds, { streams[$0].groups[$1].drainSeconds }),
+            (.rewinds, { Double(streams[$0].groups[$1].rewinds) }),
+        ]
+        // The lists are read by index: a `for (family, value) in` copied each pair, retaining
+        // the family's strings, 13 times a group.
+        var groups = SeriesTable.Builder(groupFamilies.map(\.0))
+        for si in streams.indices {
+            for gi in streams[si].groups.indices where streams[si].groups[gi].exists {
+                groups.addRow(labels: MetricFamily.consumerLag.labels,
+                              [streams[si].name.display, streams[si].groups[gi].name.display])
+                for k in groupFamilies.indices { groups.add(groupFamilies[k].1(si, gi)) }
+            }
+        }
+
+        let consumerFamilies: [(MetricFamily, (_ consumer: ConsumerState) -> Double?)] = [
+            (.instancePending, { Double($0.pending) }),
+            (.instanceIdle, { $0.idleSeconds }),
+            (.instanceInactive, { $0.inactiveSeconds }),
+        ]
+        var consumers = SeriesTable.Builder(consumerFamilies.map(\.0))
+        for si in streams.indices {
+            for gi in streams[si].groups.indices where streams[si].groups[gi].exists {
+                for ci in streams[si].groups[gi].consumers.indices {
+                    let consumer = streams[si].groups[gi].consumers[ci]
+                    consumers.addRow(labels: MetricFamily.instancePending.labels,
+                                     [streams[si].name.display, streams[si].groups[gi].name.display, consumer.name.display])
+                    for k in consumerFamilies.indices { consumers.add(consumerFamilies[k].1(consumer)) }
+                }
+            }
+        }
+
+        let streamFamilies: [(MetricFamily, (_ s: Int) -> Double?)] = [
+            (.streamLength, { Double(streams[$0].length) }),
+            (.streamGroups, { Double(streams[$0].groupCount) }),
+            (.streamEntriesAdded, { streams[$0].entriesAdded.map(Double.init) }),
+            (.streamLastEntryTimestamp, { Collector.timestamp(of: streams[$0].lastEntryID, nowMs: nowMs) }),
+        ]
+        var streamTable = SeriesTable.Builder(streamFamilies.map(\.0))
+        for si in streams.indices where streams[si].exists {
+            streamTable.addRow(labels: MetricFamily.streamLength.labels, [streams[si].name.display])
+            for k in streamFamilies.indices { streamTable.add(streamFamilies[k].1(si)) }
+        }
+        tables = [groups.finish(), consumers.finish(), streamTable.finish()]
+    }
+
+    /// Bytes held (label blocks, value text and their offsets), for the exporter's own figures
+    /// and the benchmarks.
+    public var heldBytes: Int { tables.reduce(0) { $0 + $1.heldBytes } }
+}
+
+/// The series of several families that share their label sets (one row a group, consumer or
+/// stream): the escaped label blocks in one buffer, and each row's value of each family as text
+/// in another (an empty value: no sample).
+struct SeriesTable: Sendable {
+    let families: [MetricFamily]
+    /// Each family's name, as the samples start.
+    let names: [[UInt8]]
+    let blocks: [UInt8]
+    /// Where each row's label block ends in `blocks` (it starts where the row before ends).
+    let blockEnds: [UInt32]
+    let values: [UInt8]
+    /// Where each cell's value ends in `values`, cells row by row (`row * families.count + k`).
+    let valueEnds: [UInt32]
+    /// The bytes of each family's samples, headers not included (0: the family is left out).
+    let sampleBytes: [Int]
+
+    var heldBytes: Int { blocks.capacity + values.capacity + 4 * (blockEnds.capacity + valueEnds.capacity) }
+
+    /// Filled row by row: a row's labels, then its value of each family in the table's order.
+    struct Builder {
+        let families: [MetricFamily]
+        private var blocks: [UInt8] = []
+        private var blockEnds: [UInt32] = []
+        private var values: [UInt8] = []
+        private var valueEnds: [UInt32] = []
+        private var sampleBytes: [Int]
+        private let nameBytes: [Int]
+
+        init(_ families: [MetricFamily]) {
+            self.families = families
+            sampleBytes = Array(repeating: 0, count: families.count)
+            nameBytes = families.map(\.name.utf8.count)
+        }
+
+        /// Starts a row: its labels, escaped once.
+        mutating func addRow(labels names: [String], _ values: [String]) {
+            TextWriter.appendLabelBlock(names, values, to: &blocks)
+            blockEnds.append(UInt32(blocks.count))
+        }
+
+        /// The row's value of the next family (nil: no sample).
+        mutating func add(_ value: Double?) {
+            let k = valueEnds.count % families.count
+            if let value {
+                let start = values.count
+                TextWriter.appendValue(value, to: &values)
+                let blockStart = blockEnds.count > 1 ? Int(blockEnds[blockEnds.count - 2]) : 0
+                // name, labels, " ", value, "\n"
+                sampleBytes[k] += nameBytes[k] + (blocks.count - blockStart) + 1 + (values.count - start) + 1
+            }
+            valueEnds.append(UInt32(values.count))
+        }
+
+        func finish() -> SeriesTable {
+            SeriesTable(families: families, names: families.map { Array($0.name.utf8) }, blocks: blocks,
+                        blockEnds: blockEnds, values: values, valueEnds: valueEnds, sampleBytes: sampleBytes)
+        }
+    }
+}
+
+/// One `/metrics` body (text or OpenMetrics) of a publication: the snapshot's tables, then the
+/// exporter's own families, whose size is known before a byte is written.
+public final class MetricsLayout: Sendable {
+    private enum Piece: Sendable {
+        case bytes([UInt8])
+        /// A table's families, each with its HELP and TYPE lines (nil: no sample, left out).
+        case table(SeriesTable, headers: [[UInt8]?])
+    }
+    private let pieces: [Piece]
+    /// The body's size in bytes, exactly what a cursor writes.
+    public let byteCount: Int
+
+    /// The body for `tables` (nil: no current data, only the exporter's own families).
+    public convenience init(tables: SnapshotTables?, status: ExporterStatus, build: BuildInfo, process: ProcessStats?,
+                            format: ExpositionFormat) {
+        self.init(tables: tables, status: status, build: build, process: process, format: format, exporterFamilies: true)
+    }
+
+    /// `exporterFamilies` false: the tables' families only (`MetricsRenderer.snapshotFamilies`).
+    init(tables: SnapshotTables?, status: ExporterStatus, build: BuildInfo, process: ProcessStats?,
+         format: ExpositionFormat, exporterFamilies: Bool) {
+        var pieces: [Piece] = []
+        var count = 0
+        for table in tables?.tables ?? [] {
+            let headers: [[UInt8]?] = table.families.indices.map { k in
+                guard table.sampleBytes[k] > 0 else { return nil }
+                var w = TextWriter(format: format)
+                w.family(table.families[k])
+                return w.bytes
+            }
+            count += zip(headers, table.sampleBytes).reduce(0) { $0 + ($1.0?.count ?? 0) + $1.1 }
+            pieces.append(.table(table, headers: headers))
+        }
+        if exporterFamilies {
+            var w = TextWriter(format: format)
+            MetricsRenderer.writeExporterFamilies(status, redisUp: tables != nil, build: build, process: process, into: &w)
+            if format == .openMetrics { w.bytes.append("# EOF\n") }
+            count += w.bytes.count
+            pieces.append(.bytes(w.bytes))
+        }
+        self.pieces = pieces
+        byteCount = count
+    }
+
+    public convenience init(snapshot: Snapshot?, status: ExporterStatus, build: BuildInfo, process: ProcessStats?,
+                            format: ExpositionFormat) {
+        self.init(tables: snapshot.map(SnapshotTables.init), status: status, build: build, process: process, format: format)
+    }
+
+    /// The whole body (tests, small bodies).
+    public var bytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(byteCount)
+        var cursor = Cursor(self)
+        while cursor.write(into: &out, atLeast: Int.max) {}
+        return out
+    }
+
+    /// Writes the body from its first byte, in pieces, for one reader.
+    public struct Cursor: Sendable {
+        private let layout: MetricsLayout
+        private var piece = 0
+        private var family = 0
+        private var row = 0
+        private var headerDone = false
+
+        public init(_ layout: MetricsLayout) { self.layout = layout }
+
+        /// Appends the body's next bytes to `out` until it holds at least `atLeast` bytes (a
+        /// sample or header is never cut; the last piece may leave it shorter). False once the
+        /// whole body has been written, with nothing appended.
+        public mutating func write(into out: inout [UInt8], atLeast: Int) -> Bool {
+            let before = out.count
+            let pieces = layout.pieces
+            while piece < pieces.count, out.count < atLeast {
+                switch pieces[piece] {
+                case .bytes(let bytes):
+                    out.append(contentsOf: bytes)
+                    piece += 1
+                case .table(let table, let headers):
+                    guard family < table.families.count else {
+                        piece += 1
+                        family = 0
+                        continue
+                    }
+                    guard let header = headers[family] else {
+                        family += 1
+                        continue
+                    }
+                    if !headerDone {
+                        out.append(contentsOf: header)
+                        headerDone = true
+                        row = 0
+                    }
+                    writeSamples(table, into: &out, atLeast: atLeast)
+                    if row == table.blockEnds.count {
+                        family += 1
+                        headerDone = false
+                    }
+                }
+            }
+            return out.count > before
+        }
+
+        /// The current family's samples from `row` on, until `out` holds `atLeast` bytes.
+        private mutating func writeSamples(_ table: SeriesTable, into out: inout [UInt8], atLeast: Int) {
+            let k = family
+            let stride = table.families.count
+            let name = table.names[k]
+            while row < table.blockEnds.count, out.count < atLeast {
+                let cell = row * stride + k
+                let valueStart = cell == 0 ? 0 : Int(table.valueEnds[cell - 1])
+                let valueEnd = Int(table.valueEnds[cell])
+                if valueEnd > valueStart {
+                    let blockStart = row == 0 ? 0 : Int(table.blockEnds[row - 1])
+                    out.append(contentsOf: name)
+                    out.append(contentsOf: table.blocks[blockStart..<Int(table.blockEnds[row])])
+                    out.append(UInt8(ascii: " "))
+                    out.append(contentsOf: table.values[valueStart..<valueEnd])
+                    out.append(UInt8(ascii: "\n"))
+                }
+                row += 1
+            }
+        }
+    }
+}
