@@ -80,6 +80,7 @@ func milliseconds(_ body: () -> Int) -> (ms: Double, bytes: Int) {
 let snapshot = synthetic(streams: n)
 let status = ExporterStatus()
 let build = BuildInfo(version: "bench", swiftVersion: "6", hiredisVersion: "0.14", microhttpdVersion: "0.9")
+let textLayout = MetricsLayout(snapshot: snapshot, status: status, build: build, process: nil, format: .text)
 // The sink stands for the response being filled: each chunk is copied once into reused memory.
 var sinkBuffer: [UInt8] = []
 let cases: [(String, () -> Int)] = [
@@ -88,6 +89,15 @@ let cases: [(String, () -> Int)] = [
         MetricsRenderer.render(snapshot: snapshot, status: status, build: build, process: nil, format: .text) {
             sinkBuffer.append(contentsOf: $0)
         }
+        return sinkBuffer.count
+    }),
+    ("tables (layout)", {
+        SnapshotTables(snapshot).heldBytes
+    }),
+    ("text, per request", {
+        // What each request for plain text costs once the publication has laid its tables out.
+        sinkBuffer.removeAll(keepingCapacity: true)
+        MetricsRenderer.write(textLayout) { sinkBuffer.append(contentsOf: $0) }
         return sinkBuffer.count
     }),
     ("OpenMetrics, gzip", {

@@ -133,9 +133,19 @@ struct SeriesTable: Sendable {
             valueEnds.append(UInt32(values.count))
         }
 
+        /// The table, its buffers cut to size (grown by doubling, they held up to twice their
+        /// bytes for as long as the publication lives).
         func finish() -> SeriesTable {
-            SeriesTable(families: families, names: families.map { Array($0.name.utf8) }, blocks: blocks,
-                        blockEnds: blockEnds, values: values, valueEnds: valueEnds, sampleBytes: sampleBytes)
+            SeriesTable(families: families, names: families.map { Array($0.name.utf8) }, blocks: fitted(blocks),
+                        blockEnds: fitted(blockEnds), values: fitted(values), valueEnds: fitted(valueEnds),
+                        sampleBytes: sampleBytes)
+        }
+
+        private func fitted<T>(_ array: [T]) -> [T] {
+            var copy: [T] = []
+            copy.reserveCapacity(array.count)
+            copy.append(contentsOf: array)
+            return copy
         }
     }
 }
