@@ -136,7 +136,7 @@ struct ClusterPoll {
             parts.append(.stale(stale))
         }
         let collectedAt = Date().timeIntervalSince1970
-        let (snapshot, merged) = collector.finish(parts, collectedAt: collectedAt)
+        let (snapshot, merged) = collector.finish(consume parts, collectedAt: collectedAt)
         stats.merge(merged)
         return Outcome(snapshot: snapshot, stats: stats, nodes: nodes, refreshMap: refreshMap, unservedStale: unservedStale)
     }

@@ -136,7 +136,7 @@ public final class Collector {
         // `collect` gives the streams in key order; fixed ones just added go to their places,
         // the groups' work following them.
         if part.streams.count > collected { Self.sortByName(&part.streams, &part.work) }
-        let (snapshot, partStats) = finish([part], collectedAt: collectedAt)
+        let (snapshot, partStats) = finish([consume part], collectedAt: collectedAt)
         stats.merge(partStats)
         return (snapshot, stats)
     }
@@ -178,6 +178,7 @@ public final class Collector {
         var redirected: [(name: Name, message: String)] = []
         // Round trip 1: Redis' clock, then per stream everything XINFO FULL knows and its last entry.
         var first: [[[UInt8]]] = [[Array("TIME".utf8)]]
+        first.reserveCapacity(1 + 2 * names.count)
         for name in names {
             first.append(Commands.xinfoFull(name.bytes))
             first.append(Commands.lastEntry(name.bytes))
@@ -186,8 +187,13 @@ public final class Collector {
         // stream's state. Only the parsed figures are kept, never the replies.
         var nowMs: Int64 = 0
         var clockError: ReplyError?
+        // Sized once: grown by doubling, the arrays held up to twice their elements, and each
+        // growth held the old buffer next to the new one (a stream's state is ~170 bytes).
         var streams: [StreamState] = []
+        streams.reserveCapacity(names.count)
         var work: [LagWork] = []
+        work.reserveCapacity(names.count)
+        var interned = NameInterner()
         var info: Result<StreamInfo, ReplyError> = .failure(ReplyError(.malformed, "no XINFO reply"))
         // Round trip 2 is queued stream by stream as round trip 1 is read, and goes out while
         // the rest of round trip 1 is still answered: the first undelivered entry of each group
@@ -209,8 +215,8 @@ public final class Collector {
             do throws(ReplyError) {
                 let info = try info.get()
                 let lastID = try entryRange(of: reply).first
-                let (stream, streamWork) = build(name: name, info: info, lastEntryID: lastID,
-                                                 nowMs: nowMs, version: version, streamIndex: streams.count, stats: &stats)
+                let (stream, streamWork) = build(name: name, info: info, lastEntryID: lastID, nowMs: nowMs, version: version,
+                                                 streamIndex: streams.count, names: &interned, stats: &stats)
                 streams.append(stream)
                 for item in streamWork {
                     work.append(item)
@@ -316,43 +322,48 @@ public final class Collector {
     /// group settled against its own server's clock, the stall clocks carried over or started
     /// (those of groups no longer seen are dropped), the streams in key order. The parts' stream
     /// lists must each be sorted; the snapshot's clock is the latest of theirs.
-    public func finish(_ parts: [Part], collectedAt: Double) -> (Snapshot, PollStats) {
+    ///
+    /// `parts` is consumed: its streams become the snapshot's, settled in place. (A caller that
+    /// kept its own reference made every stream's and group's array be copied before the first
+    /// write: at 100,000 streams 74 MB next to the 80 MB it copied, massif.)
+    public func finish(_ parts: consuming [Part], collectedAt: Double) -> (Snapshot, PollStats) {
         var stats = PollStats()
         var next: [GroupKey: GroupHistory] = [:]
         next.reserveCapacity(parts.reduce(0) { $0 + $1.work.count })
         var merged: [[StreamState]] = []
-        for var part in parts {
-            stats.merge(part.stats)
+        for pi in parts.indices {
+            stats.merge(parts[pi].stats)
             // Streams and groups are read by index, in place: a copy of each (its names and
             // arrays retained) cost a cache miss or two a group at 100,000 groups.
-            for item in part.work {
+            let nowMs = parts[pi].nowMs
+            for item in parts[pi].work {
                 let (si, gi) = (item.streamIndex, item.groupIndex)
-                let key = GroupKey(stream: part.streams[si].name.bytes, group: part.streams[si].groups[gi].name.bytes)
-                let ldi = part.streams[si].groups[gi].lastDeliveredID ?? .zero
+                let key = GroupKey(stream: parts[pi].streams[si].name.bytes, group: parts[pi].streams[si].groups[gi].name.bytes)
+                let ldi = parts[pi].streams[si].groups[gi].lastDeliveredID ?? .zero
                 let history = histories.removeValue(forKey: key) ?? GroupHistory(window: LagWindow(windowSeconds: settings.lagWindow))
                 next[key] = history
-                let isStalled = stalled(history, ldi, lag: item.lag ?? 0, nowMs: part.nowMs)
-                Self.settle(&part.streams[si].groups[gi], item, stalled: isStalled,
-                            nowMs: part.nowMs, thresholds: settings.thresholds)
+                let isStalled = stalled(history, ldi, lag: item.lag ?? 0, nowMs: nowMs)
+                Self.settle(&parts[pi].streams[si].groups[gi], item, stalled: isStalled,
+                            nowMs: nowMs, thresholds: settings.thresholds)
                 // A group deleted and created again between two polls starts afresh: it went
                 // backwards, but has no consumer and nothing pending (a rewound group keeps both).
                 if let last = history.window.last, ldi < last.lastDeliveredID,
-                   part.streams[si].groups[gi].consumerCount == 0, part.streams[si].groups[gi].pending == 0 {
+                   parts[pi].streams[si].groups[gi].consumerCount == 0, parts[pi].streams[si].groups[gi].pending == 0 {
                     history.window = LagWindow(windowSeconds: settings.lagWindow)
                 }
-                let sample = LagWindow.Sample(timeMs: part.nowMs, lag: item.lag, entriesAdded: part.streams[si].entriesAdded,
-                                              entriesRead: part.streams[si].groups[gi].entriesRead, lastDeliveredID: ldi)
+                let sample = LagWindow.Sample(timeMs: nowMs, lag: item.lag, entriesAdded: parts[pi].streams[si].entriesAdded,
+                                              entriesRead: parts[pi].streams[si].groups[gi].entriesRead, lastDeliveredID: ldi)
                 if history.window.add(sample) {
-                    stats.rewound.append("stream \(part.streams[si].name.display) group \(part.streams[si].groups[gi].name.display): last-delivered-id moved back to \(ldi)")
+                    stats.rewound.append("stream \(parts[pi].streams[si].name.display) group \(parts[pi].streams[si].groups[gi].name.display): last-delivered-id moved back to \(ldi)")
                 }
                 let f = history.window.figures
-                part.streams[si].groups[gi].produceRate = f.produceRate
-                part.streams[si].groups[gi].consumeRate = f.consumeRate
-                part.streams[si].groups[gi].trend = f.trend
-                part.streams[si].groups[gi].drainSeconds = f.drainSeconds
-                part.streams[si].groups[gi].rewinds = f.rewinds
+                parts[pi].streams[si].groups[gi].produceRate = f.produceRate
+                parts[pi].streams[si].groups[gi].consumeRate = f.consumeRate
+                parts[pi].streams[si].groups[gi].trend = f.trend
+                parts[pi].streams[si].groups[gi].drainSeconds = f.drainSeconds
+                parts[pi].streams[si].groups[gi].rewinds = f.rewinds
             }
-            merged.append(part.streams)
+            merged.append(parts[pi].streams)
         }
         // Groups not seen in this poll are dropped with what is left of the old table.
         histories = next
