@@ -23,8 +23,14 @@ final class MetricsBodies: Sendable {
     private let variants = PreparedVariants<Variant>()
     private let laidOut = Mutex<SnapshotTables?>(nil)
 
-    init(current: Snapshot?, status: ExporterStatus, build: BuildInfo, prerender: [Variant]) {
+    /// The sizes of the tables laid out, if any: the next publication's are sized from them.
+    var tableSizes: SnapshotTables.Sizes? { laidOut.withLock { $0?.sizes } }
+    private let sizedLike: SnapshotTables.Sizes?
+
+    init(current: Snapshot?, status: ExporterStatus, build: BuildInfo, prerender: [Variant],
+         sizedLike: SnapshotTables.Sizes? = nil) {
         self.current = current
+        self.sizedLike = sizedLike
         self.status = status
         self.build = build
         process = ProcessStats.current()
@@ -69,7 +75,7 @@ final class MetricsBodies: Sendable {
         guard let current else { return nil }
         return laidOut.withLock { tables in
             if let tables { return tables }
-            let made = SnapshotTables(current)
+            let made = SnapshotTables(current, sizedLike: sizedLike)
             tables = made
             return made
         }

@@ -59,7 +59,8 @@ private final class Published: Sendable {
             case .json(let endpoint, let stale): endpoints.append((endpoint, stale))
             }
         }
-        metrics = MetricsBodies(current: status.redisUp ? snapshot : nil, status: status, build: build, prerender: variants)
+        metrics = MetricsBodies(current: status.redisUp ? snapshot : nil, status: status, build: build, prerender: variants,
+                                sizedLike: previous?.metrics.tableSizes)
         if let previous, previous.status.redisUp == status.redisUp,
            previous.snapshot?.collectedAt == snapshot?.collectedAt {
             // While Redis is down every retry republishes the same snapshot: its JSON is unchanged.

@@ -310,6 +310,24 @@ extension ChunkedRenderTests {
         #expect(tables.heldBytes > 0)
     }
 
+    /// Tables sized from the last poll's give the same bodies whether the new snapshot is the
+    /// same, larger (the buffers grow) or much smaller (the spare room is cut off).
+    @Test func tablesSizedLikeTheLastPollsGiveTheSameBodies() {
+        let small = SnapshotTables(GoldenSnapshot.snapshot)
+        let large = SnapshotTables(Self.large)
+        for (snapshot, previous) in [(GoldenSnapshot.snapshot, small), (Self.large, small), (GoldenSnapshot.snapshot, large),
+                                     (Self.large, large)] {
+            let sized = SnapshotTables(snapshot, sizedLike: previous.sizes)
+            let body = MetricsLayout(tables: sized, status: GoldenSnapshot.status, build: GoldenSnapshot.build,
+                                     process: GoldenSnapshot.process, format: .text).bytes
+            #expect(body == MetricsRenderer.renderBytes(snapshot: snapshot, status: GoldenSnapshot.status, build: GoldenSnapshot.build,
+                                                        process: GoldenSnapshot.process, format: .text))
+            // Never much more than what it holds: sized alike, or cut to size.
+            let own = SnapshotTables(snapshot).heldBytes
+            #expect(sized.heldBytes <= own + own / 8 + 16 * 1024, "\(sized.heldBytes) held against \(own)")
+        }
+    }
+
     @Test("JSON bodies: chunks joined equal the whole body", arguments: [false, true])
     func sameJSON(stale: Bool) {
         for snapshot in [GoldenSnapshot.snapshot, Self.large] {
