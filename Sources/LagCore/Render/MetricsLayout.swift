@@ -188,12 +188,16 @@ struct SeriesTable: Sendable {
 /// One `/metrics` body (text or OpenMetrics) of a publication: the snapshot's tables, then the
 /// exporter's own families, whose size is known before a byte is written.
 public final class MetricsLayout: Sendable {
-    private enum Piece: Sendable {
-        case bytes([UInt8])
-        /// A table's families, each with its HELP and TYPE lines (nil: no sample, left out).
-        case table(SeriesTable, headers: [[UInt8]?])
+    /// A table's families, each with its HELP and TYPE lines (nil: no sample, left out).
+    /// (Structs, not an enum of pieces: an enum's tag kept in a payload pointer's spare bits
+    /// hides that pointer from LeakSanitizer, which then reports the live layout as leaked.)
+    private struct LaidOutTable: Sendable {
+        let table: SeriesTable
+        let headers: [[UInt8]?]
     }
-    private let pieces: [Piece]
+    private let tables: [LaidOutTable]
+    /// The exporter's own families (and OpenMetrics' `# EOF`), after the tables.
+    private let trailer: [UInt8]
     /// The body's size in bytes, exactly what a cursor writes.
     public let byteCount: Int
 
@@ -206,7 +210,7 @@ public final class MetricsLayout: Sendable {
     /// `exporterFamilies` false: the tables' families only (`MetricsRenderer.snapshotFamilies`).
     init(tables: SnapshotTables?, status: ExporterStatus, build: BuildInfo, process: ProcessStats?,
          format: ExpositionFormat, exporterFamilies: Bool) {
-        var pieces: [Piece] = []
+        var laidOut: [LaidOutTable] = []
         var count = 0
         for table in tables?.tables ?? [] {
             let headers: [[UInt8]?] = table.families.indices.map { k in
@@ -216,16 +220,16 @@ public final class MetricsLayout: Sendable {
                 return w.bytes
             }
             count += zip(headers, table.sampleBytes).reduce(0) { $0 + ($1.0?.count ?? 0) + $1.1 }
-            pieces.append(.table(table, headers: headers))
+            laidOut.append(LaidOutTable(table: table, headers: headers))
         }
+        var w = TextWriter(format: format)
         if exporterFamilies {
-            var w = TextWriter(format: format)
             MetricsRenderer.writeExporterFamilies(status, redisUp: tables != nil, build: build, process: process, into: &w)
             if format == .openMetrics { w.bytes.append("# EOF\n") }
-            count += w.bytes.count
-            pieces.append(.bytes(w.bytes))
         }
-        self.pieces = pieces
+        count += w.bytes.count
+        self.tables = laidOut
+        trailer = w.bytes
         byteCount = count
     }
 
@@ -258,32 +262,33 @@ public final class MetricsLayout: Sendable {
         /// whole body has been written, with nothing appended.
         public mutating func write(into out: inout [UInt8], atLeast: Int) -> Bool {
             let before = out.count
-            let pieces = layout.pieces
-            while piece < pieces.count, out.count < atLeast {
-                switch pieces[piece] {
-                case .bytes(let bytes):
-                    out.append(contentsOf: bytes)
+            let tables = layout.tables
+            // Pieces: each table, then the trailer.
+            while piece <= tables.count, out.count < atLeast {
+                guard piece < tables.count else {
+                    out.append(contentsOf: layout.trailer)
                     piece += 1
-                case .table(let table, let headers):
-                    guard family < table.families.count else {
-                        piece += 1
-                        family = 0
-                        continue
-                    }
-                    guard let header = headers[family] else {
-                        family += 1
-                        continue
-                    }
-                    if !headerDone {
-                        out.append(contentsOf: header)
-                        headerDone = true
-                        row = 0
-                    }
-                    writeSamples(table, into: &out, atLeast: atLeast)
-                    if row == table.blockEnds.count {
-                        family += 1
-                        headerDone = false
-                    }
+                    break
+                }
+                let table = tables[piece].table
+                guard family < table.families.count else {
+                    piece += 1
+                    family = 0
+                    continue
+                }
+                guard let header = tables[piece].headers[family] else {
+                    family += 1
+                    continue
+                }
+                if !headerDone {
+                    out.append(contentsOf: header)
+                    headerDone = true
+                    row = 0
+                }
+                writeSamples(table, into: &out, atLeast: atLeast)
+                if row == table.blockEnds.count {
+                    family += 1
+                    headerDone = false
                 }
             }
             return out.count > before
