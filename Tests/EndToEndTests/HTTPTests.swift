@@ -58,6 +58,38 @@ struct HTTPTests {
         #expect(index.contains("href=\"/custom-metrics\""))
     }
 
+    /// A plain `/metrics` body is not held: it is written for each request from the
+    /// publication's layout, into libmicrohttpd's buffer a few tens of KB at a time. A body of
+    /// many such pieces must arrive whole and exactly as long as its `Content-Length` says,
+    /// byte for byte the gzip'ed body of the same publication (which is held), with every
+    /// stream's length as Redis' own XLEN gives it.
+    @Test func aLargePlainBodyArrivesWholeAcrossManyBuffers() throws {
+        let h = try Harness(RedisVersion.all[0])
+        let keys = (0..<600).map { "events:big:\($0)" }
+        var setup: [[[UInt8]]] = []
+        for (i, key) in keys.enumerated() {
+            setup.append(["XGROUP", "CREATE", key, "signalr-consumers", "0", "MKSTREAM"].map { Array($0.utf8) })
+            for _ in 0...(i % 7) { setup.append(["XADD", key, "*", "n", "1"].map { Array($0.utf8) }) }
+        }
+        #expect(try h.conn.pipeline(setup).allSatisfy { $0.errorMessage == nil })
+        // One poll only: every request below reads the same publication.
+        let exporter = try h.startExporter(["--streams.pattern", "events:big:*"], pollInterval: "1h")
+        try eventually(10, "the first poll") { try exporter.get("/api/v1/events/consumer-lag").status == 200 }
+        let plain = try exporter.get("/metrics")
+        #expect(plain.status == 200)
+        #expect(plain.header("content-length") == String(plain.body.count))
+        #expect(plain.body.count > 8 * 64 * 1024, "many of libmicrohttpd's buffers: \(plain.body.count) bytes")
+        #expect(try exporter.get("/metrics").body == plain.body, "a second reader gets the same bytes")
+        let gz = try exporter.get("/metrics", curl: ["--compressed"])
+        #expect(gz.header("content-encoding") == "gzip")
+        #expect(gz.text == plain.text)
+        let lengths = try h.conn.pipeline(keys.map { ["XLEN", $0].map { Array($0.utf8) } }).map { $0.int }
+        let samples = MetricSamples(plain.text)
+        for (key, length) in zip(keys, lengths) {
+            #expect(samples.value("event_stream_length", ["stream": key]).map(Int64.init) == length, "\(key)")
+        }
+    }
+
     @Test func apiAnswers503UntilTheFirstSuccessfulPoll() throws {
         let exporter = try ExporterProcess(["--redis.url", "redis://127.0.0.1:1/0", "--poll.interval", "50ms"])
         try eventually(10, "first poll attempt") { try exporter.get("/-/ready").status == 200 }
