@@ -3,7 +3,7 @@ import Foundation
 public import RedisProtocol
 
 /// A blocking Redis connection over a socket or a TLS session: commands encoded in RESP,
-/// pipelined in one write, replies parsed by hiredis' reader into flat `ReplyBatch`es, one
+/// pipelined (the first batch in pieces kept ahead of the replies read), replies parsed by hiredis' reader into flat `ReplyBatch`es, one
 /// reply at a time (`RedisReply` trees only where asked for). Not thread-safe: one owner thread.
 public final class RedisConnection: RedisPipeline {
     private let channel: ByteChannel
@@ -74,7 +74,7 @@ public final class RedisConnection: RedisPipeline {
         }
     }
 
-    /// Sends every command in one write and reads one reply per command, in order.
+    /// Sends the commands pipelined and reads one reply per command, in order.
     /// Throws only for connection-level failures; a failing command yields `.error`.
     public func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
         var replies: [RedisReply] = []
@@ -83,49 +83,71 @@ public final class RedisConnection: RedisPipeline {
         return replies
     }
 
-    /// Sends every command in one write and hands each reply to `body` as soon as it is whole,
-    /// in order, as a flat view; only one reply is held at a time.
+    /// Sends the commands pipelined and hands each reply to `body` as soon as it is whole, in
+    /// order, as a flat view; only one reply is held at a time.
     public func pipeline(_ commands: [[[UInt8]]], each body: (Int, ReplyView) -> Void) throws {
-        guard !isBroken else { throw RedisError(.io, "connection is broken") }
-        do {
-            try channel.send(Self.encode(commands))
-            for index in commands.indices {
-                try nextReply()
-                body(index, batch.root)
-            }
-        } catch {
-            isBroken = true
-            throw error
-        }
+        try pipeline(commands, each: { index, reply, _ in body(index, reply) }, then: { _, _ in })
     }
 
     /// Follow-up commands are sent once this many are queued, while the first batch's replies
     /// are still read: Redis answers them meanwhile instead of after the whole first batch.
     private static let followUpFlush = 256
+    /// The first batch goes out this many commands at a time, the next piece as soon as fewer
+    /// than this many sent are unanswered: Redis always has commands to work on, and works on
+    /// them while the exporter reads the replies before them (one write of the whole batch
+    /// made Redis answer all of it before the first reply was read, and left it idle while the
+    /// exporter read). Neither side ever waits with nothing in flight: still one round trip.
+    private static let firstBatchPiece = 1024
 
-    /// The first batch in one write; follow-ups go out in pieces as they are queued (a write of
-    /// a few KB, which Redis reads while it still sends the first batch's replies: Redis never
-    /// stops reading a client whose replies wait, so neither side blocks the other), the rest
-    /// after the first batch is read.
+    /// The first batch in pieces kept ahead of the replies read, follow-ups in pieces as they
+    /// are queued (writes of a few KB, which Redis reads while it still sends earlier replies:
+    /// Redis never stops reading a client whose replies wait, so neither side blocks the
+    /// other), and what is still queued once the first batch is read. Replies come in the
+    /// order the commands went out: each goes to `body` or `then` by the piece it answers, so
+    /// follow-up replies may come before later replies of the first batch.
     public func pipeline(_ commands: [[[UInt8]]], each body: (Int, ReplyView, inout FollowUps) -> Void,
                          then: (Int, ReplyView) -> Void) throws {
         guard !isBroken else { throw RedisError(.io, "connection is broken") }
         do {
-            try channel.send(Self.encode(commands))
             var followUps = FollowUps()
-            var sent = 0
-            for index in commands.indices {
-                try nextReply()
-                body(index, batch.root, &followUps)
-                if followUps.count - sent >= Self.followUpFlush {
-                    try channel.send(Self.encode(followUps.commands[sent...]))
-                    sent = followUps.count
-                }
+            var sentFirst = 0, sentFollowUps = 0, readFirst = 0, readFollowUps = 0
+            // The pieces sent and not yet read, in wire order: which batch, and the index (in
+            // that batch) after its last command.
+            var inFlight: [(followUp: Bool, end: Int)] = []
+            var next = 0
+            func sendFirst() throws {
+                let end = min(sentFirst + Self.firstBatchPiece, commands.count)
+                try channel.send(Self.encode(commands[sentFirst..<end]))
+                sentFirst = end
+                inFlight.append((false, end))
             }
-            if followUps.count > sent { try channel.send(Self.encode(followUps.commands[sent...])) }
-            for index in followUps.commands.indices {
+            func sendFollowUps() throws {
+                try channel.send(Self.encode(followUps.commands[sentFollowUps...]))
+                sentFollowUps = followUps.count
+                inFlight.append((true, sentFollowUps))
+            }
+            while true {
+                if next == inFlight.count {
+                    if sentFirst < commands.count { try sendFirst() }
+                    else if followUps.count > sentFollowUps { try sendFollowUps() }
+                    else { break }
+                }
+                let piece = inFlight[next]
                 try nextReply()
-                then(index, batch.root)
+                if piece.followUp {
+                    then(readFollowUps, batch.root)
+                    readFollowUps += 1
+                    if readFollowUps == piece.end { next += 1 }
+                    continue
+                }
+                body(readFirst, batch.root, &followUps)
+                readFirst += 1
+                if readFirst == piece.end { next += 1 }
+                if sentFirst < commands.count, sentFirst - readFirst < Self.firstBatchPiece { try sendFirst() }
+                if followUps.count - sentFollowUps >= Self.followUpFlush
+                    || (readFirst == commands.count && followUps.count > sentFollowUps) {
+                    try sendFollowUps()
+                }
             }
         } catch {
             isBroken = true

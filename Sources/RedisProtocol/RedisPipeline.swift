@@ -17,7 +17,8 @@ public protocol RedisPipeline {
     /// reply goes to `body` (as in `pipeline(_:each:)`) with a queue for the commands that
     /// depend on it. A connection may send queued commands while later replies of the first
     /// batch are still arriving, so Redis works on them meanwhile; their replies go to `then`,
-    /// in queue order, after the whole first batch. Throws as `pipeline` does.
+    /// in queue order, each once the reply it follows up has gone to `body` (a connection may
+    /// hand some on before later replies of the first batch). Throws as `pipeline` does.
     func pipeline(_ commands: [[[UInt8]]], each body: (Int, ReplyView, inout FollowUps) -> Void,
                   then: (Int, ReplyView) -> Void) throws
 }
