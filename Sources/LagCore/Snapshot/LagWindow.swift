@@ -49,10 +49,41 @@ public struct LagWindow: Sendable {
         }
     }
 
-    /// The oldest sample in the window (its last-delivered-id is not kept: nothing reads it).
-    private var first: Sample?
+    /// A sample as the window keeps it: which optional counts are known in one byte for the
+    /// three, rather than a flag byte and 7 of padding for each (56 bytes where a `Sample` is
+    /// 72, 80 as an optional; every group holds two). Any value, `Int.min` included, is kept.
+    private struct Kept: Sendable {
+        var timeMs: Int64 = 0
+        var lag = 0, entriesAdded = 0, entriesRead = 0
+        var lastDeliveredID = StreamID.zero
+        var known: UInt8 = 0
+
+        init() {}
+
+        init(_ s: Sample) {
+            timeMs = s.timeMs
+            lastDeliveredID = s.lastDeliveredID
+            if let v = s.lag { lag = v; known |= 1 }
+            if let v = s.entriesAdded { entriesAdded = v; known |= 2 }
+            if let v = s.entriesRead { entriesRead = v; known |= 4 }
+        }
+
+        var sample: Sample {
+            Sample(timeMs: timeMs, lag: known & 1 != 0 ? lag : nil, entriesAdded: known & 2 != 0 ? entriesAdded : nil,
+                   entriesRead: known & 4 != 0 ? entriesRead : nil, lastDeliveredID: lastDeliveredID)
+        }
+    }
+
+    /// The oldest and the newest sample in the window, when `count` > 0 (the oldest one's
+    /// last-delivered-id is not read).
+    private var oldest = Kept()
+    private var newest = Kept()
+    private var first: Sample? {
+        get { count > 0 ? oldest.sample : nil }
+        set { oldest = newValue.map(Kept.init) ?? Kept() }
+    }
     /// The newest sample.
-    public private(set) var last: Sample?
+    public var last: Sample? { count > 0 ? newest.sample : nil }
     /// The samples after `first`, each as its difference from the one before.
     private var between = DeltaRing()
     /// Samples in the window, `first` and `last` included.
@@ -101,10 +132,10 @@ public struct LagWindow: Sendable {
         } else {
             first = sample
         }
-        last = sample
+        newest = Kept(sample)
         count += 1
-        let oldest = sample.timeMs - windowMs
-        while count > 1, let head = first, head.timeMs < oldest || count > capacity {
+        let cutoff = sample.timeMs - windowMs
+        while count > 1, let head = first, head.timeMs < cutoff || count > capacity {
             dropFirst(head)
         }
         return rewound
