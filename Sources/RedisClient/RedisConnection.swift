@@ -105,8 +105,9 @@ public final class RedisConnection: RedisPipeline {
     /// other), and what is still queued once the first batch is read. Replies come in the
     /// order the commands went out: each goes to `body` or `then` by the piece it answers, so
     /// follow-up replies may come before later replies of the first batch.
-    public func pipeline(_ commands: [[[UInt8]]], each body: (Int, ReplyView, inout FollowUps) -> Void,
-                         then: (Int, ReplyView) -> Void) throws {
+    public func pipeline<Commands: RandomAccessCollection<[[UInt8]]>>(
+        _ commands: Commands, each body: (Int, ReplyView, inout FollowUps) -> Void, then: (Int, ReplyView) -> Void
+    ) throws where Commands.Index == Int {
         guard !isBroken else { throw RedisError(.io, "connection is broken") }
         do {
             var followUps = FollowUps()
@@ -117,7 +118,9 @@ public final class RedisConnection: RedisPipeline {
             var next = 0
             func sendFirst() throws {
                 let end = min(sentFirst + Self.firstBatchPiece, commands.count)
-                try channel.send(Self.encode(commands[sentFirst..<end]))
+                // Each command made once (a lazy collection makes it at every read).
+                let piece = Array(commands[commands.startIndex + sentFirst..<commands.startIndex + end])
+                try channel.send(Self.encode(piece))
                 sentFirst = end
                 inFlight.append((false, end))
             }

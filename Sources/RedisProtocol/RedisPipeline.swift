@@ -19,8 +19,12 @@ public protocol RedisPipeline {
     /// batch are still arriving, so Redis works on them meanwhile; their replies go to `then`,
     /// in queue order, each once the reply it follows up has gone to `body` (a connection may
     /// hand some on before later replies of the first batch). Throws as `pipeline` does.
-    func pipeline(_ commands: [[[UInt8]]], each body: (Int, ReplyView, inout FollowUps) -> Void,
-                  then: (Int, ReplyView) -> Void) throws
+    ///
+    /// `commands` may be a lazy collection: a connection makes each command as it sends it, so
+    /// a first batch of 200,000 commands is never held whole (16 MB of argv arrays, massif).
+    func pipeline<Commands: RandomAccessCollection<[[UInt8]]>>(
+        _ commands: Commands, each body: (Int, ReplyView, inout FollowUps) -> Void, then: (Int, ReplyView) -> Void
+    ) throws where Commands.Index == Int
 }
 
 extension RedisPipeline {
@@ -40,10 +44,11 @@ public struct FollowUps {
 
 extension RedisPipeline {
     /// The two batches one after the other (fakes): the overlap only changes timing.
-    public func pipeline(_ commands: [[[UInt8]]], each body: (Int, ReplyView, inout FollowUps) -> Void,
-                         then: (Int, ReplyView) -> Void) throws {
+    public func pipeline<Commands: RandomAccessCollection<[[UInt8]]>>(
+        _ commands: Commands, each body: (Int, ReplyView, inout FollowUps) -> Void, then: (Int, ReplyView) -> Void
+    ) throws where Commands.Index == Int {
         var followUps = FollowUps()
-        try pipeline(commands) { index, reply in body(index, reply, &followUps) }
+        try pipeline(Array(commands)) { index, reply in body(index, reply, &followUps) }
         if followUps.count > 0 { try pipeline(followUps.commands, each: then) }
     }
 }

@@ -129,10 +129,11 @@ public final class AskingPipeline: RedisPipeline {
         }
     }
 
-    public func pipeline(_ commands: [[[UInt8]]], each body: (Int, ReplyView, inout FollowUps) -> Void,
-                         then: (Int, ReplyView) -> Void) throws {
+    public func pipeline<Commands: RandomAccessCollection<[[UInt8]]>>(
+        _ commands: Commands, each body: (Int, ReplyView, inout FollowUps) -> Void, then: (Int, ReplyView) -> Void
+    ) throws where Commands.Index == Int {
         // Follow-ups need ASKING too: queued two at a time.
-        try base.pipeline(Self.interleave(commands), each: { index, reply, followUps in
+        try base.pipeline(Self.interleave(Array(commands)), each: { index, reply, followUps in
             guard index % 2 == 1 else { return }
             var mine = FollowUps()
             body(index / 2, reply, &mine)

@@ -180,12 +180,15 @@ final class RoleCheckedPipeline: RedisPipeline {
         if let refusal { throw refusal }
     }
 
-    func pipeline(_ commands: [[[UInt8]]], each body: (Int, ReplyView, inout FollowUps) -> Void,
-                  then: (Int, ReplyView) -> Void) throws {
+    func pipeline<Commands: RandomAccessCollection<[[UInt8]]>>(
+        _ commands: Commands, each body: (Int, ReplyView, inout FollowUps) -> Void, then: (Int, ReplyView) -> Void
+    ) throws where Commands.Index == Int {
         guard !checked else { return try connection.pipeline(commands, each: body, then: then) }
         checked = true
         var refusal: RedisError?
-        try connection.pipeline([[Array("ROLE".utf8)]] + commands, each: { index, reply, followUps in
+        let role = [Array("ROLE".utf8)]
+        let withRole = (0..<commands.count + 1).lazy.map { $0 == 0 ? role : commands[commands.startIndex + $0 - 1] }
+        try connection.pipeline(withRole, each: { index, reply, followUps in
             if index == 0 {
                 do throws(RedisError) { try RedisSource.requireMaster(reply.materialize(), at: address) } catch { refusal = error }
             } else if refusal == nil {

@@ -287,7 +287,7 @@ extension Collector {
     }
 
     /// Counts a round trip of `commands`.
-    func count(_ commands: [[[UInt8]]], _ stats: inout PollStats) {
+    func count(_ commands: some Collection<[[UInt8]]>, _ stats: inout PollStats) {
         stats.roundTrips += 1
         stats.commands += commands.count
     }

@@ -176,12 +176,11 @@ public final class Collector {
                          version: ServerVersion?, rereadChanged: Bool) throws -> Part {
         var stats = PollStats()
         var redirected: [(name: Name, message: String)] = []
-        // Round trip 1: Redis' clock, then per stream everything XINFO FULL knows and its last entry.
-        var first: [[[UInt8]]] = [[Array("TIME".utf8)]]
-        first.reserveCapacity(1 + 2 * names.count)
-        for name in names {
-            first.append(Commands.xinfoFull(name.bytes))
-            first.append(Commands.lastEntry(name.bytes))
+        // Round trip 1: Redis' clock, then per stream everything XINFO FULL knows and its last
+        // entry. Made as they are sent: held whole, 200,000 argv arrays at 100,000 streams were
+        // 16 MB for the whole round trip (massif).
+        let first = (0..<1 + 2 * names.count).lazy.map { i in
+            i == 0 ? Commands.time : i % 2 == 1 ? Commands.xinfoFull(names[i / 2].bytes) : Commands.lastEntry(names[i / 2 - 1].bytes)
         }
         // Each reply is read as it arrives: the stream's XINFO, then (with its last entry) the
         // stream's state. Only the parsed figures are kept, never the replies.

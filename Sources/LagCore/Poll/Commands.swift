@@ -1,6 +1,8 @@
 /// The argv of every command a poll sends; binary-safe keys throughout. The fixed words are
 /// built once: a poll sends tens of thousands of commands.
 enum Commands {
+    static let time = [b("TIME")]
+
     static func xinfoFull(_ key: [UInt8]) -> [[UInt8]] {
         // COUNT 1 bounds the entries and PEL lists returned; COUNT 0 would mean "everything".
         [Word.xinfo, Word.stream, key, Word.full, Word.count, Word.one]
