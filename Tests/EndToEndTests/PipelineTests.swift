@@ -12,19 +12,22 @@ struct PipelineTests {
     /// 5,000 `ECHO`s (several pieces), a follow-up `ECHO` for every third reply (more than one
     /// piece of follow-ups, queued while first-batch pieces are still going out), and a counter
     /// that Redis increments in command order: each reply names the command it answers.
+    /// Through the protocol, as a poll calls it (`any RedisPipeline`), with the commands made
+    /// lazily as a poll makes them.
     @Test(arguments: RedisVersion.all)
     func everyReplyReachesTheCommandItAnswers(version: RedisVersion) throws {
         let redis = try RedisServer(version)
         defer { redis.stop() }
         let conn = try redis.connect()
+        let pipeline: any RedisPipeline = conn
         let total = 5_000
-        let first = (0..<total).map { Self.argv("ECHO", "first-\($0)") }
+        let first = (0..<total).lazy.map { Self.argv("ECHO", "first-\($0)") }
         var firstSeen: [String] = []
         var followUpSeen: [String] = []
         var queuedFor: [Int] = []
         /// For each follow-up reply: how many first-batch replies had been handed on before it.
         var firstBefore: [Int] = []
-        try conn.pipeline(first, each: { index, reply, followUps in
+        try pipeline.pipeline(first, each: { index, reply, followUps in
             firstSeen.append(reply.materialize().text ?? "?\(index)")
             if index % 3 == 0 {
                 followUps.append(Self.argv("ECHO", "follow-\(index)"))
