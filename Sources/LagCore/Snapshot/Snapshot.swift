@@ -88,8 +88,8 @@ public struct StreamState: Sendable {
     public var length: Int = 0
     /// Every group of the stream, monitored or not.
     public var groupCount: Int = 0
-    @Absent.Count public var entriesAdded: Int?
-    @Absent.Seconds public var lastEntryAgeSeconds: Double?
+    @Absent public var entriesAdded: Int?
+    @Absent public var lastEntryAgeSeconds: Double?
     /// The monitored groups, sorted by name.
     public var groups: [GroupState] = []
     public var firstEntryID: StreamID?
@@ -129,17 +129,17 @@ public struct GroupState: Sendable {
     // a poll builds the next snapshot).
     public var name: Name
     /// Undelivered entries; nil only when the group does not exist.
-    @Absent.Count public var lag: Int?
-    @Absent.Seconds public var lagSeconds: Double?
+    @Absent public var lag: Int?
+    @Absent public var lagSeconds: Double?
     public var pending: Int = 0
-    @Absent.Seconds public var oldestPendingIdleSeconds: Double?
-    @Absent.Count public var oldestPendingDeliveries: Int?
-    @Absent.Count public var entriesRead: Int?
+    @Absent public var oldestPendingIdleSeconds: Double?
+    @Absent public var oldestPendingDeliveries: Int?
+    @Absent public var entriesRead: Int?
     /// Over `--lag.window` (`LagWindow`): entries a second produced and consumed, the lag's
     /// trend, the time to drain it; and how often last-delivered-id moved backwards.
-    @Absent.Seconds public var produceRate: Double?
-    @Absent.Seconds public var consumeRate: Double?
-    @Absent.Seconds public var drainSeconds: Double?
+    @Absent public var produceRate: Double?
+    @Absent public var consumeRate: Double?
+    @Absent public var drainSeconds: Double?
     public var rewinds = 0
     /// Consumers, sorted by name, at most `--consumers.max-per-group`.
     public var consumers: [ConsumerState] = []
@@ -166,9 +166,9 @@ public struct ConsumerState: Sendable {
     public var name: Name
     public var pending: Int
     /// Seconds since the last attempted interaction; nil when Redis' seen-time made no sense.
-    @Absent.Seconds public var idleSeconds: Double?
+    @Absent public var idleSeconds: Double?
     /// Seconds since the last successful read (Redis >= 7.2), nil elsewhere.
-    @Absent.Seconds public var inactiveSeconds: Double?
+    @Absent public var inactiveSeconds: Double?
 
     public init(name: Name, pending: Int, idleSeconds: Double?, inactiveSeconds: Double?) {
         self.name = name
@@ -182,28 +182,31 @@ public struct ConsumerState: Sendable {
 /// after it, doubles an optional's 8 bytes to 16): a count that is never negative keeps "none"
 /// as `Int.min`, a time or rate that is never NaN keeps it as NaN. Setting `Int.min` or NaN
 /// reads back as nil, which is what either would mean.
-public enum Absent {
-    @propertyWrapper
-    public struct Count: Sendable {
-        private var raw = Int.min
-        public init() {}
-        public init(wrappedValue: Int?) { self.wrappedValue = wrappedValue }
-        public var wrappedValue: Int? {
-            get { raw == .min ? nil : raw }
-            set { raw = newValue ?? .min }
-        }
+@propertyWrapper
+public struct Absent<Value: AbsentMarked>: Sendable {
+    private var raw = Value.absent
+    public init() {}
+    public init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
+    public var wrappedValue: Value? {
+        get { raw.isAbsent ? nil : raw }
+        set { raw = newValue ?? Value.absent }
     }
+}
 
-    @propertyWrapper
-    public struct Seconds: Sendable {
-        private var raw = Double.nan
-        public init() {}
-        public init(wrappedValue: Double?) { self.wrappedValue = wrappedValue }
-        public var wrappedValue: Double? {
-            get { raw.isNaN ? nil : raw }
-            set { raw = newValue ?? .nan }
-        }
-    }
+/// A value type with one value that stands for "none" in an `Absent` figure.
+public protocol AbsentMarked: Sendable {
+    static var absent: Self { get }
+    var isAbsent: Bool { get }
+}
+
+extension Int: AbsentMarked {
+    public static var absent: Int { .min }
+    public var isAbsent: Bool { self == .min }
+}
+
+extension Double: AbsentMarked {
+    public static var absent: Double { .nan }
+    public var isAbsent: Bool { isNaN }
 }
 
 extension Int {
