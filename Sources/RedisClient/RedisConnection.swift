@@ -2,9 +2,10 @@ internal import CHiredis
 import Foundation
 public import RedisProtocol
 
-/// A blocking Redis connection over a socket or a TLS session: commands encoded in RESP,
-/// pipelined (the first batch in pieces kept ahead of the replies read), replies parsed by hiredis' reader into flat `ReplyBatch`es, one
-/// reply at a time (`RedisReply` trees only where asked for). Not thread-safe: one owner thread.
+/// A blocking Redis connection over a socket or a TLS session: commands encoded in RESP and
+/// pipelined (a long batch in pieces kept ahead of the replies read), replies parsed by
+/// hiredis' reader into flat `ReplyBatch`es, one reply at a time (`RedisReply` trees only where
+/// asked for). Not thread-safe: one owner thread.
 public final class RedisConnection: RedisPipeline {
     private let channel: ByteChannel
     private let reader: FlatReplyReader
