@@ -25,10 +25,13 @@ struct ProcessFigures: CustomStringConvertible {
 
     /// The most RSS may grow over a baseline, given the bound for a normal build. Under a
     /// sanitizer RSS is mostly the sanitizer's own, and says nothing of ours: ASan keeps up to
-    /// 256 MiB of freed memory in quarantine (measured +166 MiB over 20 Redis restarts), and
+    /// 256 MiB of freed memory in quarantine, and its allocator keeps what leaves quarantine;
     /// TSan's shadow memory grows with every address touched (+23 MiB after 1,000 connections).
+    /// Over 20 Redis restarts an ASan exporter ends at 422–427 MiB whatever its baseline
+    /// (82–98 MiB): +325 to +335 MiB in five CI runs, so the allowance is 400 MiB. What the
+    /// bound says of ours is the normal build's figure (the main stage runs the same tests).
     static func residentGrowthBound(normalKiB: Int) -> Int {
-        underSanitizer ? normalKiB + 320 * 1024 : normalKiB
+        underSanitizer ? normalKiB + 400 * 1024 : normalKiB
     }
 
     var description: String { "\(descriptors) fds, \(residentKiB / 1024) MiB RSS, \(threads) threads" }
