@@ -131,10 +131,11 @@ public final class RedisConnection: RedisPipeline {
                 inFlight.append((true, sentFollowUps))
             }
             while true {
+                // Nothing in flight: the next piece of the first batch, or the end (follow-ups are
+                // all sent by the time the first batch's last reply is read, below).
                 if next == inFlight.count {
-                    if sentFirst < commands.count { try sendFirst() }
-                    else if followUps.count > sentFollowUps { try sendFollowUps() }
-                    else { break }
+                    guard sentFirst < commands.count else { break }
+                    try sendFirst()
                 }
                 let piece = inFlight[next]
                 try nextReply()

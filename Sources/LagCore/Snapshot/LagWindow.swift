@@ -78,10 +78,7 @@ public struct LagWindow: Sendable {
     /// last-delivered-id is not read).
     private var oldest = Kept()
     private var newest = Kept()
-    private var first: Sample? {
-        get { count > 0 ? oldest.sample : nil }
-        set { oldest = newValue.map(Kept.init) ?? Kept() }
-    }
+    private var first: Sample? { count > 0 ? oldest.sample : nil }
     /// The newest sample.
     public var last: Sample? { count > 0 ? newest.sample : nil }
     /// The samples after `first`, each as its difference from the one before.
@@ -130,7 +127,7 @@ public struct LagWindow: Sendable {
             if let a = previous.lag, let b = sample.lag, b < a { lastFall = number }
             between.append(sample, after: previous)
         } else {
-            first = sample
+            oldest = Kept(sample)
         }
         newest = Kept(sample)
         count += 1
@@ -147,9 +144,9 @@ public struct LagWindow: Sendable {
         firstNumber += 1
         if count == 1 {
             between.removeAll()
-            first = last
+            oldest = newest
         } else {
-            first = between.removeFirst(after: head)
+            oldest = Kept(between.removeFirst(after: head))
         }
     }
 
