@@ -179,9 +179,7 @@ public final class Collector {
         // Round trip 1: Redis' clock, then per stream everything XINFO FULL knows and its last
         // entry. Made as they are sent: held whole, 200,000 argv arrays at 100,000 streams were
         // 16 MB for the whole round trip (massif).
-        let first = (0..<1 + 2 * names.count).lazy.map { i in
-            i == 0 ? Commands.time : i % 2 == 1 ? Commands.xinfoFull(names[i / 2].bytes) : Commands.lastEntry(names[i / 2 - 1].bytes)
-        }
+        let first = (0..<1 + 2 * names.count).lazy.map { Self.firstRoundTripCommand($0, names) }
         // Each reply is read as it arrives: the stream's XINFO, then (with its last entry) the
         // stream's state. Only the parsed figures are kept, never the replies.
         var nowMs: Int64 = 0
@@ -289,6 +287,14 @@ public final class Collector {
             }
         }
         return Part(streams: streams, work: work, nowMs: nowMs, stats: stats, redirected: redirected)
+    }
+
+    /// Command `index` of round trip 1: `TIME`, then for each stream its `XINFO STREAM … FULL`
+    /// (odd indices) and its last entry (even ones).
+    private static func firstRoundTripCommand(_ index: Int, _ names: [Name]) -> [[UInt8]] {
+        if index == 0 { return Commands.time }
+        let name = names[(index - 1) / 2]
+        return index % 2 == 1 ? Commands.xinfoFull(name.bytes) : Commands.lastEntry(name.bytes)
     }
 
     /// Drops the streams at `indices` and their groups' work; the rest keep their order.
