@@ -13,6 +13,10 @@ struct LagWork: Sendable {
         /// Redis' lag is not trusted but says most of the stream is undelivered: the delivered
         /// entries are counted instead, reading `page` entries from the first on (see `plan`).
         case countingDelivered(page: Int)
+        /// Redis' lag is not trusted, but the last poll counted this group and since then
+        /// entries were only appended (`CountMemo`): the lag is `lag` when the first entry at or
+        /// after `from` is `expected` (any, when the last poll found none); else it is counted.
+        case confirming(from: StreamID, lag: Int, expected: StreamID?)
     }
 
     var streamIndex: Int
@@ -52,6 +56,52 @@ struct NameInterner {
     }
 }
 
+/// A group's exact lag as one poll found it, with what its stream was then, so that the next
+/// poll can tell whether entries were only appended since (see `lag(...)`). Kept by the
+/// collector between polls; IDs of `.zero` stand for none (no stream entry has that ID).
+struct CountMemo {
+    var length: Int
+    var entriesAdded: Int
+    var lag: Int
+    var lastDeliveredID: StreamID
+    var firstEntryID: StreamID
+    var lastEntryID: StreamID
+    var firstUndelivered: StreamID
+
+    init(length: Int, entriesAdded: Int, lag: Int, lastDeliveredID: StreamID, firstEntryID: StreamID?,
+         lastEntryID: StreamID?, firstUndelivered: StreamID?) {
+        self.length = length
+        self.entriesAdded = entriesAdded
+        self.lag = lag
+        self.lastDeliveredID = lastDeliveredID
+        self.firstEntryID = firstEntryID ?? .zero
+        self.lastEntryID = lastEntryID ?? .zero
+        self.firstUndelivered = firstUndelivered ?? .zero
+    }
+
+    /// The group's lag now, when the stream only grew at its end since the memo and the group
+    /// did not move: last-delivered-id and the first entry unchanged, and `entries-added` and
+    /// the length grown by the same number `a` (so nothing was deleted or trimmed: each
+    /// deletion takes one from the length and nothing from `entries-added`). The entries after
+    /// last-delivered-id are then those counted before plus the `a` appended, which all come
+    /// after the last entry the memo saw, and so after last-delivered-id when that was before
+    /// it (a lag of 1 or more) or was it. (A group ahead of the last entry, moved there by
+    /// `SETID`, may be ahead of appended entries too: not built on.) nil otherwise, or when the
+    /// sum is not a lag inside the stream.
+    func lag(length: Int, entriesAdded: Int?, firstEntryID: StreamID?, lastDeliveredID: StreamID) -> Int? {
+        guard lastDeliveredID == self.lastDeliveredID, (firstEntryID ?? .zero) == self.firstEntryID,
+              lag >= 1 || (lastEntryID != .zero && lastDeliveredID == lastEntryID),
+              let entriesAdded, entriesAdded >= self.entriesAdded, length >= self.length,
+              entriesAdded - self.entriesAdded == length - self.length else { return nil }
+        let (sum, overflow) = lag.addingReportingOverflow(length - self.length)
+        guard !overflow, sum >= 1, sum < length else { return nil }
+        return sum
+    }
+
+    /// The first undelivered entry the memo's count found, if any.
+    var expectedFirstUndelivered: StreamID? { firstUndelivered == .zero ? nil : firstUndelivered }
+}
+
 /// One range read of a round trip: which group it moves on, and its page size.
 struct LagRead {
     var index: Int
@@ -61,8 +111,10 @@ struct LagRead {
 
 extension Collector {
     /// Builds a stream's state from its XINFO reply and lists what its groups still need.
+    /// `memo` gives a group's count from the last poll, if one was kept.
     func build(name: Name, info: StreamInfo, lastEntryID: StreamID?, nowMs: Int64, version: ServerVersion?,
-               streamIndex: Int, names: inout NameInterner, stats: inout PollStats) -> (StreamState, [LagWork]) {
+               streamIndex: Int, names: inout NameInterner, stats: inout PollStats,
+               memo: (Name) -> CountMemo? = { _ in nil }) -> (StreamState, [LagWork]) {
         for problem in info.problems { stats.skip(.malformed, "stream \(name.display): \(problem)") }
         var stream = StreamState(name: name, presence: .exists)
         stream.length = info.length
@@ -111,7 +163,7 @@ extension Collector {
             var item = LagWork(streamIndex: streamIndex, groupIndex: stream.groups.count, key: name.bytes,
                                lastDeliveredID: g.lastDeliveredID, lastEntryID: lastEntryID,
                                firstEntryID: info.firstEntryID, length: info.length)
-            plan(&item, redisLag: g.lag, info: info, version: version)
+            plan(&item, redisLag: g.lag, info: info, version: version, memo: { memo(groupName) })
             stream.groups.append(group)
             work.append(item)
         }
@@ -131,7 +183,8 @@ extension Collector {
 
     /// Decides what can be known without reading entries (SPEC "Lag semantics"; the cases are
     /// those of docs/figures.md, "Lag where Redis cannot tell").
-    private func plan(_ item: inout LagWork, redisLag: Int?, info: StreamInfo, version: ServerVersion?) {
+    private func plan(_ item: inout LagWork, redisLag: Int?, info: StreamInfo, version: ServerVersion?,
+                      memo: () -> CountMemo?) {
         let ldi = item.lastDeliveredID
         // The ends are decided from the entries themselves, never from Redis' lag: after a trim
         // below the group's position Redis before 8.0 still counts the trimmed entries.
@@ -156,6 +209,9 @@ extension Collector {
                                          entriesAdded: info.entriesAdded, version: version) {
             item.lag = redisLag
             item.phase = .findOldest(from: next)
+        } else if let memo = memo(), let lag = memo.lag(length: info.length, entriesAdded: info.entriesAdded,
+                                                         firstEntryID: info.firstEntryID, lastDeliveredID: ldi) {
+            item.phase = .confirming(from: next, lag: lag, expected: memo.expectedFirstUndelivered)
         } else if let page = deliveredPage(redisLag: redisLag, info: info) {
             item.phase = .countingDelivered(page: page)
         } else {
@@ -205,7 +261,7 @@ extension Collector {
         let item = work[index]
         switch item.phase {
         case .done: return
-        case .findOldest(let from):
+        case .findOldest(let from), .confirming(let from, _, _):
             reads.append(LagRead(index: index, size: 1, command: Commands.range(item.key, from: from, count: 1)))
         case .counting(let from, let counted):
             let size = min(settings.countPageSize, settings.countLimit - counted)
@@ -233,10 +289,23 @@ extension Collector {
             case .counting(_, let counted):
                 item.lag = counted
                 item.exact = false
-            case .countingDelivered: item.exact = false  // no count to give: the lag stays unknown
+            case .countingDelivered, .confirming: item.exact = false  // no count to give: the lag stays unknown
             default: break
             }
             item.phase = .done
+            return
+        }
+        if case .confirming(let from, let lag, let expected) = item.phase {
+            // The first entry after last-delivered-id, up to the poll's last entry, is the one the
+            // last poll's count found (or any, when it found none): the memo holds. Anything else
+            // (an entry gone, the stream created again) is counted in the next round trip.
+            if let first = ids.first, first <= (item.lastEntryID ?? .max), expected.map({ $0 == first }) ?? true {
+                item.lag = lag
+                item.firstUndelivered = first
+                item.phase = .done
+            } else {
+                item.phase = .counting(from: from, counted: 0)
+            }
             return
         }
         if case .countingDelivered = item.phase {

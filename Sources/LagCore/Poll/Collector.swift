@@ -96,6 +96,9 @@ public final class Collector {
     private final class GroupHistory {
         var stall: StallClock?
         var window: LagWindow
+        /// The group's exact lag in the last poll and what its stream was then (Redis 7.0+,
+        /// which reports `entries-added`), for a poll that would count it again.
+        var memo: CountMemo?
 
         init(window: LagWindow) { self.window = window }
     }
@@ -213,7 +216,8 @@ public final class Collector {
                 let info = try info.get()
                 let lastID = try entryRange(of: reply).first
                 let (stream, streamWork) = build(name: name, info: info, lastEntryID: lastID, nowMs: nowMs, version: version,
-                                                 streamIndex: streams.count, names: &interned, stats: &stats)
+                                                 streamIndex: streams.count, names: &interned, stats: &stats,
+                                                 memo: { group in memo(stream: name, group: group) })
                 streams.append(stream)
                 for item in streamWork {
                     work.append(item)
@@ -297,6 +301,12 @@ public final class Collector {
         return index % 2 == 1 ? Commands.xinfoFull(name.bytes) : Commands.lastEntry(name.bytes)
     }
 
+    /// The last poll's count of a group, if it kept one. Only read during a poll (by every
+    /// primary's `collect` at once in a cluster); `finish` writes the table after them.
+    private func memo(stream: Name, group: Name) -> CountMemo? {
+        histories[GroupKey(stream: stream.bytes, group: group.bytes)]?.memo
+    }
+
     /// Drops the streams at `indices` and their groups' work; the rest keep their order.
     private static func remove(_ indices: Set<Int>, from streams: inout [StreamState], _ work: inout [LagWork]) {
         var newIndex: [Int: Int] = [:]
@@ -350,6 +360,7 @@ public final class Collector {
                 let isStalled = stalled(history, ldi, lag: item.lag ?? 0, nowMs: nowMs)
                 Self.settle(&parts[pi].streams[si].groups[gi], item, stalled: isStalled,
                             nowMs: nowMs, thresholds: settings.thresholds)
+                history.memo = Self.memo(of: item, entriesAdded: parts[pi].streams[si].entriesAdded)
                 // A group deleted and created again between two polls starts afresh: it went
                 // backwards, but has no consumer and nothing pending (a rewound group keeps both).
                 if let last = history.window.last, ldi < last.lastDeliveredID,
@@ -391,6 +402,15 @@ public final class Collector {
             out.append(lists[best][heads[best]])
             heads[best] += 1
         }
+    }
+
+    /// What the next poll may build on: an exact lag, with the stream's length, first entry and
+    /// `entries-added` of round trip 1, which the lag belongs with (a count stops at the last
+    /// entry round trip 1 saw). None without `entries-added` (Redis 6.2).
+    private static func memo(of item: LagWork, entriesAdded: Int?) -> CountMemo? {
+        guard item.exact, !item.changed, let lag = item.lag, let entriesAdded else { return nil }
+        return CountMemo(length: item.length, entriesAdded: entriesAdded, lag: lag, lastDeliveredID: item.lastDeliveredID,
+                         firstEntryID: item.firstEntryID, lastEntryID: item.lastEntryID, firstUndelivered: item.firstUndelivered)
     }
 
     /// A group's figures once its lag work is done (in place: no copy of the group).
