@@ -34,7 +34,7 @@ public struct PollStats: Sendable, Equatable {
 
 /// Turns a few pipelined round trips into one `Snapshot`. Owned by the poller thread; the only
 /// state it keeps between polls is each group's `GroupHistory`: when its last-delivered-id last
-/// moved (stall clock) and its samples over `--lag.window`.
+/// moved (stall clock), its samples over `--lag.window`, and its last exact lag (`CountMemo`).
 public final class Collector {
     public struct Settings: Sendable {
         public var groups: [[UInt8]]?
