@@ -9,7 +9,7 @@ struct CountMemoTests {
 
     /// 100 entries (ids 1...100), 100 ever added, last-delivered-id 60: 40 undelivered, the first 61.
     static let memo = CountMemo(length: 100, entriesAdded: 100, lag: 40, lastDeliveredID: id(60), firstEntryID: id(1),
-                                lastEntryID: id(100), firstUndelivered: id(61))
+                                lastEntryID: id(100), firstUndelivered: id(61))!
 
     func lag(_ memo: CountMemo = memo, length: Int, added: Int?, first: StreamID? = id(1), ld: StreamID = id(60)) -> Int? {
         memo.lag(length: length, entriesAdded: added, firstEntryID: first, lastDeliveredID: ld)
@@ -35,27 +35,25 @@ struct CountMemoTests {
         #expect(lag(length: 100, added: nil) == nil, "no entries-added (Redis 6.2)")
     }
 
-    @Test func caughtUpAtTheLastEntryOrAhead() {
-        let atLast = CountMemo(length: 100, entriesAdded: 100, lag: 0, lastDeliveredID: Self.id(100), firstEntryID: Self.id(1),
-                               lastEntryID: Self.id(100), firstUndelivered: nil)
+    @Test func caughtUpAtTheLastEntryOrAhead() throws {
+        let atLast = try #require(CountMemo(length: 100, entriesAdded: 100, lag: 0, lastDeliveredID: Self.id(100),
+                                            firstEntryID: Self.id(1), lastEntryID: Self.id(100), firstUndelivered: nil))
         #expect(lag(atLast, length: 105, added: 105, ld: Self.id(100)) == 5)
         #expect(atLast.expectedFirstUndelivered == nil)
         // SETID ahead of the last entry: an entry appended below it is not undelivered.
-        let ahead = CountMemo(length: 100, entriesAdded: 100, lag: 0, lastDeliveredID: Self.id(500), firstEntryID: Self.id(1),
-                              lastEntryID: Self.id(100), firstUndelivered: nil)
-        #expect(lag(ahead, length: 102, added: 102, ld: Self.id(500)) == nil)
-        let empty = CountMemo(length: 0, entriesAdded: 0, lag: 0, lastDeliveredID: .zero, firstEntryID: nil,
-                              lastEntryID: nil, firstUndelivered: nil)
-        #expect(lag(empty, length: 3, added: 3, first: nil, ld: .zero) == nil, "an empty stream: no last entry to be at")
+        #expect(CountMemo(length: 100, entriesAdded: 100, lag: 0, lastDeliveredID: Self.id(500), firstEntryID: Self.id(1),
+                          lastEntryID: Self.id(100), firstUndelivered: nil) == nil, "ahead of the last entry: nothing to build on")
+        #expect(CountMemo(length: 0, entriesAdded: 0, lag: 0, lastDeliveredID: .zero, firstEntryID: nil,
+                          lastEntryID: nil, firstUndelivered: nil) == nil, "an empty stream: no last entry to be at")
     }
 
     @Test func hostileFiguresGiveNothing() {
         let huge = CountMemo(length: 1, entriesAdded: 1, lag: .max - 1, lastDeliveredID: Self.id(60), firstEntryID: Self.id(1),
-                             lastEntryID: Self.id(100), firstUndelivered: nil)
+                             lastEntryID: Self.id(100), firstUndelivered: nil)!
         #expect(lag(huge, length: .max, added: .max) == nil, "the sum overflows")
         #expect(lag(length: 100 + 1_000, added: 100 + 1_000) == 1_040)
         #expect(lag(CountMemo(length: 100, entriesAdded: 100, lag: 100, lastDeliveredID: Self.id(60), firstEntryID: Self.id(1),
-                              lastEntryID: Self.id(100), firstUndelivered: nil), length: 100, added: 100) == nil,
+                              lastEntryID: Self.id(100), firstUndelivered: nil)!, length: 100, added: 100) == nil,
                 "not a lag inside the stream")
     }
 }

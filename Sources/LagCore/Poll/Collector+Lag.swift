@@ -65,17 +65,20 @@ struct CountMemo {
     var lag: Int
     var lastDeliveredID: StreamID
     var firstEntryID: StreamID
-    var lastEntryID: StreamID
     var firstUndelivered: StreamID
 
-    init(length: Int, entriesAdded: Int, lag: Int, lastDeliveredID: StreamID, firstEntryID: StreamID?,
-         lastEntryID: StreamID?, firstUndelivered: StreamID?) {
+    /// nil where entries appended later need not come after last-delivered-id: they all come
+    /// after the stream's last entry, so after last-delivered-id when that was before it (a lag
+    /// of 1 or more) or was it. A group moved ahead of the last entry by `SETID` may be ahead of
+    /// appended entries too, and an empty stream has no last entry to be at.
+    init?(length: Int, entriesAdded: Int, lag: Int, lastDeliveredID: StreamID, firstEntryID: StreamID?,
+          lastEntryID: StreamID?, firstUndelivered: StreamID?) {
+        guard lag >= 1 || (lastEntryID != nil && lastEntryID == lastDeliveredID) else { return nil }
         self.length = length
         self.entriesAdded = entriesAdded
         self.lag = lag
         self.lastDeliveredID = lastDeliveredID
         self.firstEntryID = firstEntryID ?? .zero
-        self.lastEntryID = lastEntryID ?? .zero
         self.firstUndelivered = firstUndelivered ?? .zero
     }
 
@@ -83,14 +86,10 @@ struct CountMemo {
     /// did not move: last-delivered-id and the first entry unchanged, and `entries-added` and
     /// the length grown by the same number `a` (so nothing was deleted or trimmed: each
     /// deletion takes one from the length and nothing from `entries-added`). The entries after
-    /// last-delivered-id are then those counted before plus the `a` appended, which all come
-    /// after the last entry the memo saw, and so after last-delivered-id when that was before
-    /// it (a lag of 1 or more) or was it. (A group ahead of the last entry, moved there by
-    /// `SETID`, may be ahead of appended entries too: not built on.) nil otherwise, or when the
-    /// sum is not a lag inside the stream.
+    /// last-delivered-id are then those counted before plus the `a` appended (see `init`). nil
+    /// otherwise, or when the sum is not a lag inside the stream.
     func lag(length: Int, entriesAdded: Int?, firstEntryID: StreamID?, lastDeliveredID: StreamID) -> Int? {
         guard lastDeliveredID == self.lastDeliveredID, (firstEntryID ?? .zero) == self.firstEntryID,
-              lag >= 1 || (lastEntryID != .zero && lastDeliveredID == lastEntryID),
               let entriesAdded, entriesAdded >= self.entriesAdded, length >= self.length,
               entriesAdded - self.entriesAdded == length - self.length else { return nil }
         let (sum, overflow) = lag.addingReportingOverflow(length - self.length)
@@ -114,7 +113,7 @@ extension Collector {
     /// `memo` gives a group's count from the last poll, if one was kept.
     func build(name: Name, info: StreamInfo, lastEntryID: StreamID?, nowMs: Int64, version: ServerVersion?,
                streamIndex: Int, names: inout NameInterner, stats: inout PollStats,
-               memo: (Name) -> CountMemo? = { _ in nil }) -> (StreamState, [LagWork]) {
+               memo: (Name) -> CountMemo?) -> (StreamState, [LagWork]) {
         for problem in info.problems { stats.skip(.malformed, "stream \(name.display): \(problem)") }
         var stream = StreamState(name: name, presence: .exists)
         stream.length = info.length
