@@ -117,11 +117,19 @@ public final class RedisConnection: RedisPipeline {
             // that batch) after its last command.
             var inFlight: [(followUp: Bool, end: Int)] = []
             var next = 0
+            // The largest piece encoded so far, to size the next one's buffer.
+            var encoded = 0
             func sendFirst() throws {
                 let end = min(sentFirst + Self.firstBatchPiece, commands.count)
-                // Each command made once (a lazy collection makes it at every read).
-                let piece = Array(commands[commands.startIndex + sentFirst..<commands.startIndex + end])
-                try channel.send(Self.encode(piece))
+                // Each command made once (a lazy collection makes it at every read) and encoded
+                // at once, read by index: copied into an array through a slice first, every
+                // command cost a generic iterator step and a metadata lookup (this code is not
+                // specialised for the caller's collection), 5% of a poll's CPU (perf).
+                var out: [UInt8] = []
+                out.reserveCapacity(encoded)
+                for i in sentFirst..<end { Self.append(commands[commands.startIndex + i], to: &out) }
+                encoded = max(encoded, out.count)
+                try channel.send(out)
                 sentFirst = end
                 inFlight.append((false, end))
             }
@@ -212,18 +220,21 @@ public final class RedisConnection: RedisPipeline {
         }
         var out: [UInt8] = []
         out.reserveCapacity(size)
-        for args in commands {
-            out.append(UInt8(ascii: "*"))
-            appendDecimal(args.count, to: &out)
-            for arg in args {
-                out.append(UInt8(ascii: "$"))
-                appendDecimal(arg.count, to: &out)
-                out.append(contentsOf: arg)
-                out.append(13)
-                out.append(10)
-            }
-        }
+        for args in commands { append(args, to: &out) }
         return out
+    }
+
+    /// One command's RESP encoding, appended to `out`.
+    private static func append(_ args: [[UInt8]], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "*"))
+        appendDecimal(args.count, to: &out)
+        for arg in args {
+            out.append(UInt8(ascii: "$"))
+            appendDecimal(arg.count, to: &out)
+            out.append(contentsOf: arg)
+            out.append(13)
+            out.append(10)
+        }
     }
 
     /// A count's digits then CRLF.
