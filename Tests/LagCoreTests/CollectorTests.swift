@@ -66,6 +66,29 @@ struct CollectorTests {
         #expect(stats.skipped["duplicate_name"] == 1)
     }
 
+    @Test("a name of valid UTF-8 that holds U+FFFD itself still collides with a replaced one")
+    func replacementCharacterInAValidName() throws {
+        let replaced = Name([0x66, 0xff, 0x6f]), literal = Name(Array("f\u{FFFD}o".utf8)), plain = Name("fo")
+        #expect(replaced.display == literal.display)
+        #expect(!replaced.isValidUTF8 && literal.isValidUTF8 && plain.isValidUTF8)
+        var stats = PollStats()
+        #expect(Collector.uniqueDisplay([plain, literal], &stats) == [plain, literal])
+        #expect(stats.skipped.isEmpty)
+        #expect(Collector.uniqueDisplay([literal, replaced, plain], &stats) == [literal, plain])
+        #expect(stats.skipped["duplicate_name"] == 1)
+    }
+
+    @Test("names order by their bytes, unsigned, a prefix first")
+    func nameOrder() {
+        let samples: [[UInt8]] = [[], [0x00], [0x61], [0x61, 0x00], [0x61, 0x62], [0x62], [0x7f], [0x80], [0xff], [0xff, 0xff],
+                                  Array("events:stream:0001".utf8), Array("events:stream:0010".utf8), Array("events:stream:001".utf8)]
+        for x in samples {
+            for y in samples {
+                #expect((Name(x) < Name(y)) == x.lexicographicallyPrecedes(y), "\(x) < \(y)")
+            }
+        }
+    }
+
     // MARK: round trips
 
     @Test("one stream, Redis gives the lag: the whole snapshot in 2 round trips")

@@ -11,7 +11,16 @@ public struct Name: Sendable, Hashable, Comparable {
 
     public init(_ text: String) { self.init(Array(text.utf8)) }
 
-    public static func < (a: Name, b: Name) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
+    /// Whether the bytes are valid UTF-8, so that `display` is exactly them.
+    var isValidUTF8: Bool { display.utf8.count == bytes.count && display.utf8.elementsEqual(bytes) }
+
+    /// By bytes, as Redis orders keys. (A plain loop: `lexicographicallyPrecedes` went through
+    /// generic iterators a byte, and a poll sorts and merges every stream's name.)
+    public static func < (a: Name, b: Name) -> Bool {
+        let (x, y) = (a.bytes, b.bytes)
+        for i in 0..<min(x.count, y.count) where x[i] != y[i] { return x[i] < y[i] }
+        return x.count < y.count
+    }
     public static func == (a: Name, b: Name) -> Bool { a.bytes == b.bytes }
     public func hash(into hasher: inout Hasher) { hasher.combine(bytes) }
 }
