@@ -29,35 +29,38 @@ public final class SnapshotTables: Sendable {
         let streams = stale ? snapshot.streams.filter { !$0.stale } : snapshot.streams
         let nowMs = snapshot.redisTimeMs
 
-        // A row's values are added in its table's family order, straight from the group,
-        // consumer or stream read in place. (A list of (family, closure) pairs read by index
-        // copied each pair, the family's strings retained and released, 13 times a group: a
-        // sixth of this walk at 100,000 streams, perf.)
+        // One walk fills the three tables, each row's values added in its table's family order
+        // straight from the group, consumer or stream read in place. A stream's and a group's
+        // label is escaped once and copied into every row that carries it. (A list of (family,
+        // closure) pairs read by index copied each pair, the family's strings retained and
+        // released, 13 times a group; and each row's labels were escaped again from an array
+        // of strings made for it: a third of this walk at 100,000 streams, perf.)
         var groups = SeriesTable.Builder(Self.groupFamilies, sizedLike: previous?.tables[0])
-        for si in streams.indices {
-            for gi in streams[si].groups.indices where streams[si].groups[gi].exists {
-                groups.addRow(labels: MetricFamily.consumerLag.labels,
-                              [streams[si].name.display, streams[si].groups[gi].name.display])
-                Self.addValues(of: streams[si].groups[gi], nowMs: nowMs, to: &groups)
-            }
-        }
-
         var consumers = SeriesTable.Builder(Self.consumerFamilies, sizedLike: previous?.tables[1])
+        var streamTable = SeriesTable.Builder(Self.streamFamilies, sizedLike: previous?.tables[2])
+        // stream, consumer_group, consumer: a group row's labels are the first two.
+        let labels = MetricFamily.instancePending.labels
+        precondition(MetricFamily.consumerLag.labels == Array(labels[..<2]) && MetricFamily.streamLength.labels == [labels[0]])
+        var streamLabel: [UInt8] = [], groupLabel: [UInt8] = [], consumerLabel: [UInt8] = []
         for si in streams.indices {
+            streamLabel.removeAll(keepingCapacity: true)
+            TextWriter.appendLabel(labels[0], streams[si].name.display, to: &streamLabel)
             for gi in streams[si].groups.indices where streams[si].groups[gi].exists {
+                groupLabel.removeAll(keepingCapacity: true)
+                TextWriter.appendLabel(labels[1], streams[si].groups[gi].name.display, to: &groupLabel)
+                groups.addRow(streamLabel, groupLabel)
+                Self.addValues(of: streams[si].groups[gi], nowMs: nowMs, to: &groups)
                 for ci in streams[si].groups[gi].consumers.indices {
-                    consumers.addRow(labels: MetricFamily.instancePending.labels,
-                                     [streams[si].name.display, streams[si].groups[gi].name.display,
-                                      streams[si].groups[gi].consumers[ci].name.display])
+                    consumerLabel.removeAll(keepingCapacity: true)
+                    TextWriter.appendLabel(labels[2], streams[si].groups[gi].consumers[ci].name.display, to: &consumerLabel)
+                    consumers.addRow(streamLabel, groupLabel, consumerLabel)
                     Self.addValues(of: streams[si].groups[gi].consumers[ci], to: &consumers)
                 }
             }
-        }
-
-        var streamTable = SeriesTable.Builder(Self.streamFamilies, sizedLike: previous?.tables[2])
-        for si in streams.indices where streams[si].exists {
-            streamTable.addRow(labels: MetricFamily.streamLength.labels, [streams[si].name.display])
-            Self.addValues(of: streams[si], nowMs: nowMs, to: &streamTable)
+            if streams[si].exists {
+                streamTable.addRow(streamLabel)
+                Self.addValues(of: streams[si], nowMs: nowMs, to: &streamTable)
+            }
         }
         tables = [groups.finish(), consumers.finish(), streamTable.finish()]
     }
@@ -161,9 +164,35 @@ struct SeriesTable: Sendable {
             }
         }
 
-        /// Starts a row: its labels, escaped once.
-        mutating func addRow(labels names: [String], _ values: [String]) {
-            TextWriter.appendLabelBlock(names, values, to: &blocks)
+        /// Starts a row: its label block, `{` the labels `}`, from labels already escaped
+        /// (`name="value"` each; `TextWriter.appendLabel`). One overload a count of labels: a
+        /// variadic list would be an array made for every row.
+        mutating func addRow(_ a: [UInt8]) {
+            blocks.append(UInt8(ascii: "{"))
+            blocks.append(contentsOf: a)
+            endRow()
+        }
+
+        mutating func addRow(_ a: [UInt8], _ b: [UInt8]) {
+            blocks.append(UInt8(ascii: "{"))
+            blocks.append(contentsOf: a)
+            blocks.append(UInt8(ascii: ","))
+            blocks.append(contentsOf: b)
+            endRow()
+        }
+
+        mutating func addRow(_ a: [UInt8], _ b: [UInt8], _ c: [UInt8]) {
+            blocks.append(UInt8(ascii: "{"))
+            blocks.append(contentsOf: a)
+            blocks.append(UInt8(ascii: ","))
+            blocks.append(contentsOf: b)
+            blocks.append(UInt8(ascii: ","))
+            blocks.append(contentsOf: c)
+            endRow()
+        }
+
+        private mutating func endRow() {
+            blocks.append(UInt8(ascii: "}"))
             blockEnds.append(UInt32(blocks.count))
         }
 

@@ -20,18 +20,12 @@ struct TextWriter {
         bytes.append(text: "# HELP \(family) \(Self.escapeHelp(f.help))\n# TYPE \(family) \(f.kind.rawValue)\n")
     }
 
-    /// `{name="value",...}` escaped, appended to `block`: for samples that share their labels
-    /// across families.
-    static func appendLabelBlock(_ names: [String], _ values: [String], to block: inout [UInt8]) {
-        block.append(UInt8(ascii: "{"))
-        for (i, (key, val)) in zip(names, values).enumerated() {
-            if i > 0 { block.append(UInt8(ascii: ",")) }
-            block.append(text: key)
-            block.append("=\"")
-            block.append(text: escapeLabel(val))
-            block.append(UInt8(ascii: "\""))
-        }
-        block.append(UInt8(ascii: "}"))
+    /// One label, `name="value"` with the value escaped, appended to `block`.
+    static func appendLabel(_ name: String, _ value: String, to block: inout [UInt8]) {
+        block.append(text: name)
+        block.append("=\"")
+        block.append(text: escapeLabel(value))
+        block.append(UInt8(ascii: "\""))
     }
 
     /// A sample of `f`, its label values in the order of `f.labels`.
