@@ -99,19 +99,12 @@ public final class Collector {
         /// The group's exact lag in the last poll and what its stream was then (Redis 7.0+,
         /// which reports `entries-added`), for a poll that would count it again.
         var memo: CountMemo?
-        /// The last poll that saw the group (`Collector.polls`): the others are dropped.
-        var seenInPoll = 0
 
         init(window: LagWindow) { self.window = window }
     }
 
     public let settings: Settings
-    /// Kept from poll to poll, changed only where groups come and go: rebuilt each poll, the
-    /// table cost an insert and a removal a group (a hash and a cache miss or two each at
-    /// 100,000 groups, perf) and was held twice while the next one was built.
     private var histories: [GroupKey: GroupHistory] = [:]
-    /// Polls finished, for `GroupHistory.seenInPoll`.
-    private var polls = 0
 
     public init(settings: Settings) {
         self.settings = settings
@@ -350,8 +343,8 @@ public final class Collector {
     /// write: at 100,000 streams 74 MB next to the 80 MB it copied, massif.)
     public func finish(_ parts: consuming [Part], collectedAt: Double) -> (Snapshot, PollStats) {
         var stats = PollStats()
-        polls += 1
-        var seen = 0
+        var next: [GroupKey: GroupHistory] = [:]
+        next.reserveCapacity(parts.reduce(0) { $0 + $1.work.count })
         var merged: [[StreamState]] = []
         for pi in parts.indices {
             stats.merge(parts[pi].stats)
@@ -362,17 +355,8 @@ public final class Collector {
                 let (si, gi) = (item.streamIndex, item.groupIndex)
                 let key = GroupKey(stream: parts[pi].streams[si].name.bytes, group: parts[pi].streams[si].groups[gi].name.bytes)
                 let ldi = parts[pi].streams[si].groups[gi].lastDeliveredID ?? .zero
-                let history: GroupHistory
-                if let known = histories[key] {
-                    history = known
-                } else {
-                    history = GroupHistory(window: LagWindow(windowSeconds: settings.lagWindow))
-                    histories[key] = history
-                }
-                if history.seenInPoll != polls {
-                    history.seenInPoll = polls
-                    seen += 1
-                }
+                let history = histories.removeValue(forKey: key) ?? GroupHistory(window: LagWindow(windowSeconds: settings.lagWindow))
+                next[key] = history
                 let isStalled = stalled(history, ldi, lag: item.lag ?? 0, nowMs: nowMs)
                 Self.settle(&parts[pi].streams[si].groups[gi], item, stalled: isStalled,
                             nowMs: nowMs, thresholds: settings.thresholds)
@@ -397,8 +381,8 @@ public final class Collector {
             }
             merged.append(parts[pi].streams)
         }
-        // Groups not seen in this poll are dropped.
-        if seen < histories.count { histories = histories.filter { $0.value.seenInPoll == polls } }
+        // Groups not seen in this poll are dropped with what is left of the old table.
+        histories = next
         let streams = merged.count == 1 ? merged[0] : Self.mergeSorted(merged)
         let nowMs = parts.map(\.nowMs).max() ?? 0
         return (Snapshot(collectedAt: collectedAt, redisTimeMs: nowMs, streams: streams), stats)
