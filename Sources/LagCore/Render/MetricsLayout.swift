@@ -9,8 +9,6 @@
 public final class SnapshotTables: Sendable {
     let tables: [SeriesTable]
 
-    /// Every value is read once, in one walk of the snapshot a table. (Walking the snapshot once
-    /// a family read each group's storage 13 times, a cache miss each time at 100,000 streams.)
     /// The sizes of each table's buffers, to size the next poll's tables from (they change
     /// little from one poll to the next).
     public struct Sizes: Sendable {
@@ -19,6 +17,10 @@ public final class SnapshotTables: Sendable {
 
     public var sizes: Sizes { Sizes(tables: tables.map(\.sizes)) }
 
+    /// Every value is read once, in one walk of the snapshot for the three tables. (Walking the
+    /// snapshot once a family read each group's storage 13 times, a cache miss each time at
+    /// 100,000 streams.)
+    ///
     /// `sizedLike`: the last publication's sizes. With them each buffer is allocated once, a
     /// little larger, instead of grown by doubling and then cut to size: at 100,000 streams the
     /// growing buffers and their cut copies were most of the heap's peak, next to the tables
