@@ -167,33 +167,19 @@ struct SeriesTable: Sendable {
         }
 
         /// Starts a row: its label block, `{` the labels `}`, from labels already escaped
-        /// (`name="value"` each; `TextWriter.appendLabel`). One overload a count of labels: a
-        /// variadic list would be an array made for every row.
-        mutating func addRow(_ a: [UInt8]) {
+        /// (`name="value"` each; `TextWriter.appendLabel`): one, two or three of them. (Not a
+        /// variadic list: that would be an array made for every row.)
+        mutating func addRow(_ a: [UInt8], _ b: [UInt8]? = nil, _ c: [UInt8]? = nil) {
             blocks.append(UInt8(ascii: "{"))
             blocks.append(contentsOf: a)
-            endRow()
-        }
-
-        mutating func addRow(_ a: [UInt8], _ b: [UInt8]) {
-            blocks.append(UInt8(ascii: "{"))
-            blocks.append(contentsOf: a)
-            blocks.append(UInt8(ascii: ","))
-            blocks.append(contentsOf: b)
-            endRow()
-        }
-
-        mutating func addRow(_ a: [UInt8], _ b: [UInt8], _ c: [UInt8]) {
-            blocks.append(UInt8(ascii: "{"))
-            blocks.append(contentsOf: a)
-            blocks.append(UInt8(ascii: ","))
-            blocks.append(contentsOf: b)
-            blocks.append(UInt8(ascii: ","))
-            blocks.append(contentsOf: c)
-            endRow()
-        }
-
-        private mutating func endRow() {
+            if let b {
+                blocks.append(UInt8(ascii: ","))
+                blocks.append(contentsOf: b)
+            }
+            if let c {
+                blocks.append(UInt8(ascii: ","))
+                blocks.append(contentsOf: c)
+            }
             blocks.append(UInt8(ascii: "}"))
             blockEnds.append(UInt32(blocks.count))
         }

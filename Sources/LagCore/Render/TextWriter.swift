@@ -49,10 +49,7 @@ struct TextWriter {
             bytes.append(UInt8(ascii: "{"))
             for (i, (key, val)) in labels.enumerated() {
                 if i > 0 { bytes.append(UInt8(ascii: ",")) }
-                bytes.append(text: key)
-                bytes.append("=\"")
-                bytes.append(text: Self.escapeLabel(val))
-                bytes.append(UInt8(ascii: "\""))
+                Self.appendLabel(key, val, to: &bytes)
             }
             bytes.append(UInt8(ascii: "}"))
         }
