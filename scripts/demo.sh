@@ -95,9 +95,7 @@ show_log() { # name file
   tail -n 20 "$2" >&2 || true
 }
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. scripts/lib/ports.sh
 
 port_is_free() {
   python3 - "$1" <<'PY'

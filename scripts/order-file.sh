@@ -11,26 +11,32 @@
 # groups, pending entries, a key of another type, every endpoint and encoding scraped, a stream
 # added for discovery, then SIGTERM. Every function callgrind saw that is in the binary's symbol
 # table is written, one a line, the most instructions of its own first.
-# Usage: scripts/order-file.sh [--check]   (--check: only print how many of the file's
-#        symbols the current release build still has)
+# Usage: scripts/order-file.sh               (writes the file)
+#        scripts/order-file.sh --check [BIN]  (only says how many of the file's functions BIN,
+#                                             by default the release build, still has)
 set -euo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.."
 . scripts/lib/packages.sh
-ensure_packages redis-server redis-tools valgrind curl binutils
+. scripts/lib/ports.sh
 out=Sources/StreamLagExporter/exporter.order
-swift build -c release --static-swift-stdlib --scratch-path .build/static --product stream-lag-exporter >&2
-bin=$(swift build -c release --static-swift-stdlib --scratch-path .build/static --show-bin-path)/stream-lag-exporter
-tmp=$(mktemp -d)
+build=(-c release --static-swift-stdlib --scratch-path .build/static)
 symbols() { nm --defined-only "$1" | awk '$2 ~ /^[tTwW]$/ {print $3}' | sort -u; }
-symbols "$bin" > "$tmp/symbols"
 if [ "${1:-}" = "--check" ]; then
-  total=$(wc -l < "$out")
-  found=$(sort -u "$out" | comm -12 - "$tmp/symbols" | wc -l)
-  echo "order-file: $found of $total symbols of $out are in the release build"
-  rm -rf "$tmp"; exit 0
+  bin=${2:-}
+  if [ -z "$bin" ]; then
+    swift build "${build[@]}" --product stream-lag-exporter >&2
+    bin=$(swift build "${build[@]}" --show-bin-path)/stream-lag-exporter
+  fi
+  found=$(sort -u "$out" | comm -12 - <(symbols "$bin") | wc -l)
+  echo "link order: $found of $(wc -l < "$out") functions in $out are in $bin (scripts/order-file.sh writes it again)"
+  exit 0
 fi
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+ensure_packages redis-server redis-tools valgrind curl binutils
+swift build "${build[@]}" --product stream-lag-exporter >&2
+bin=$(swift build "${build[@]}" --show-bin-path)/stream-lag-exporter
+tmp=$(mktemp -d)
+symbols "$bin" > "$tmp/symbols"
 rport=$(free_port); web=$(free_port)
 redis_pid=""; exporter_pid=""
 cleanup() {
