@@ -86,7 +86,8 @@ struct ClusterTests {
             #expect((m.value("event_exporter_node_poll_duration_seconds", ["node": node]) ?? 0) > 0)
         }
         #expect(m.value("event_redis_up") == 1)
-        #expect(m.value("event_exporter_poll_redis_round_trips") == 2, "each primary: the two round trips of one Redis")
+        #expect((1...2).contains(m.value("event_exporter_poll_redis_round_trips") ?? 0),
+                "each primary: the round trips of one Redis (1 once no group moved since the last poll)")
         let text = try exporter.get("/metrics").text
         #expect(!text.contains("event_consumer_lag{node="), "stream series carry no node label")
         #expect(text.split(separator: "\n").filter { $0.hasPrefix("event_consumer_lag{") }.count == keys.count)

@@ -138,7 +138,8 @@ struct EndpointTests {
         }
         #expect(m.series("event_consumer_lag").allSatisfy { $0["stream"] != "events:remote" })
         #expect(m.value("event_redis_up") == 1)
-        #expect(m.value("event_exporter_poll_redis_round_trips") == 2, "a fixed number of round trips")
+        // 2, or 1 once no group needs a range read (none moved since the last poll: Redis 7+).
+        #expect((1...2).contains(m.value("event_exporter_poll_redis_round_trips") ?? 0), "a fixed number of round trips")
         let lint = try promtoolCheck(metricsText)
         #expect(lint.status == 0 && lint.output.isEmpty, "promtool: \(lint.output)")
     }

@@ -47,6 +47,29 @@ struct CountMemoTests {
                           lastEntryID: nil, firstUndelivered: nil) == nil, "an empty stream: no last entry to be at")
     }
 
+    /// The memo above, with the stream's max-deleted-entry-id (none: 0-0) and the group's entries-read.
+    static let kept = CountMemo(length: 100, entriesAdded: 100, lag: 40, lastDeliveredID: id(60), firstEntryID: id(1),
+                                lastEntryID: id(100), firstUndelivered: id(61), maxDeletedID: .zero, entriesRead: 60)!
+
+    func known(_ memo: CountMemo = kept, maxDeleted: StreamID? = .zero, entriesRead: Int? = 60, last: StreamID? = id(100)) -> StreamID? {
+        memo.firstUndelivered(maxDeletedID: maxDeleted, entriesRead: entriesRead, lastEntryID: last)
+    }
+
+    @Test func oldestUndeliveredKnownWhileNothingWasDeleted() {
+        #expect(known() == Self.id(61))
+        #expect(known(last: Self.id(130)) == Self.id(61), "appended after the last entry: the oldest stays")
+        #expect(known(maxDeleted: Self.id(7)) == nil, "an entry was deleted since")
+        #expect(known(maxDeleted: nil) == nil, "no max-deleted-entry-id")
+        #expect(known(entriesRead: 59) == nil, "entries-read set anew")
+        #expect(known(entriesRead: nil) == nil, "entries-read now unknown")
+        #expect(known(last: Self.id(60)) == nil, "not inside the stream")
+        #expect(known(last: nil) == nil, "no last entry")
+        #expect(known(Self.memo) == nil, "a memo without max-deleted-entry-id")
+        let none = CountMemo(length: 100, entriesAdded: 100, lag: 0, lastDeliveredID: Self.id(100), firstEntryID: Self.id(1),
+                             lastEntryID: Self.id(100), firstUndelivered: nil, maxDeletedID: .zero, entriesRead: 100)!
+        #expect(known(none, entriesRead: 100) == nil, "the last count found none: what came since is read")
+    }
+
     @Test func hostileFiguresGiveNothing() {
         let huge = CountMemo(length: 1, entriesAdded: 1, lag: .max - 1, lastDeliveredID: Self.id(60), firstEntryID: Self.id(1),
                              lastEntryID: Self.id(100), firstUndelivered: nil)!

@@ -53,7 +53,8 @@ struct ReplyParsingTests {
                 consumers: [
                     Consumer(name: b("instance-1"), seenTimeMs: 1_795_938_995_171, activeTimeMs: nil, pelCount: 2),
                     Consumer(name: b("instance-2"), seenTimeMs: 1_795_938_995_191, activeTimeMs: nil, pelCount: 2),
-                ])]),
+                ])],
+            maxDeletedEntryID: .zero),
         "8.2.3": StreamInfo(
             length: 10, lastGeneratedID: id(10), entriesAdded: 10, firstEntryID: id(1),
             groups: [Group(
@@ -65,7 +66,8 @@ struct ReplyParsingTests {
                     // Its last read returned nothing: seen moved on, active did not.
                     Consumer(name: b("instance-2"), seenTimeMs: 1_795_938_997_208,
                              activeTimeMs: 1_795_938_997_168, pelCount: 2),
-                ])]),
+                ])],
+            maxDeletedEntryID: .zero),
     ]
 
     @Test("busy stream", arguments: Fixtures.versions)
@@ -88,14 +90,16 @@ struct ReplyParsingTests {
             groups: [Group(
                 name: b("signalr-consumers"), lastDeliveredID: id(3), entriesRead: 3, lag: nil, pelCount: 3,
                 oldestPending: Pending(id: id(1), deliveryTimeMs: 1_795_938_995_212, deliveryCount: 1),
-                consumers: [Consumer(name: b("instance-1"), seenTimeMs: 1_795_938_995_212, activeTimeMs: nil, pelCount: 3)])]),
+                consumers: [Consumer(name: b("instance-1"), seenTimeMs: 1_795_938_995_212, activeTimeMs: nil, pelCount: 3)])],
+            maxDeletedEntryID: id(6)),
         "8.2.3": StreamInfo(
             length: 9, lastGeneratedID: id(10), entriesAdded: 10, firstEntryID: id(1),
             groups: [Group(
                 name: b("signalr-consumers"), lastDeliveredID: id(3), entriesRead: 3, lag: nil, pelCount: 3,
                 oldestPending: Pending(id: id(1), deliveryTimeMs: 1_795_938_997_229, deliveryCount: 1),
                 consumers: [Consumer(name: b("instance-1"), seenTimeMs: 1_795_938_997_229,
-                                     activeTimeMs: 1_795_938_997_229, pelCount: 3)])]),
+                                     activeTimeMs: 1_795_938_997_229, pelCount: 3)])],
+            maxDeletedEntryID: id(6)),
     ]
 
     @Test("lag that Redis reports as null stays nil, never 0", arguments: Fixtures.versions)
@@ -120,7 +124,8 @@ struct ReplyParsingTests {
         #expect(info == StreamInfo(
             length: 0, lastGeneratedID: .zero, entriesAdded: v62 ? nil : 0, firstEntryID: nil,
             groups: [Group(name: b("signalr-consumers"), lastDeliveredID: .zero, entriesRead: nil,
-                           lag: v62 ? nil : 0, pelCount: 0, oldestPending: nil, consumers: [])]))
+                           lag: v62 ? nil : 0, pelCount: 0, oldestPending: nil, consumers: [])],
+            maxDeletedEntryID: v62 ? nil : .zero))
     }
 
     // MARK: a group at $ with a consumer that never read, and a group at 0
@@ -139,7 +144,8 @@ struct ReplyParsingTests {
                 Group(name: b("signalr-consumers"), lastDeliveredID: id(5), entriesRead: nil, lag: v62 ? nil : 0,
                       pelCount: 0, oldestPending: nil,
                       consumers: [Consumer(name: b("idle-1"), seenTimeMs: seen, activeTimeMs: nil, pelCount: 0)]),
-            ]))
+            ],
+            maxDeletedEntryID: v62 ? nil : .zero))
     }
 
     @Test("the 8.2 fixture really says active-time -1 for the consumer that never read")

@@ -27,6 +27,9 @@ struct LagWork: Sendable {
     /// The stream's first entry and length when the poll began.
     var firstEntryID: StreamID?
     var length = 0
+    /// The stream's max-deleted-entry-id and the group's entries-read (Redis 7.0+), for the memo.
+    var maxDeletedID: StreamID?
+    var entriesRead: Int?
     var phase: Phase = .done
     /// The lag, once known; nil only while counting.
     var lag: Int?
@@ -66,13 +69,17 @@ struct CountMemo {
     var lastDeliveredID: StreamID
     var firstEntryID: StreamID
     var firstUndelivered: StreamID
+    /// The stream's max-deleted-entry-id and the group's entries-read then (nil: unknown), for
+    /// `firstUndelivered(...)`.
+    var maxDeletedID: StreamID?
+    var entriesRead: Int?
 
     /// nil where entries appended later need not come after last-delivered-id: they all come
     /// after the stream's last entry, so after last-delivered-id when that was before it (a lag
     /// of 1 or more) or was it. A group moved ahead of the last entry by `SETID` may be ahead of
     /// appended entries too, and an empty stream has no last entry to be at.
     init?(length: Int, entriesAdded: Int, lag: Int, lastDeliveredID: StreamID, firstEntryID: StreamID?,
-          lastEntryID: StreamID?, firstUndelivered: StreamID?) {
+          lastEntryID: StreamID?, firstUndelivered: StreamID?, maxDeletedID: StreamID? = nil, entriesRead: Int? = nil) {
         guard lag >= 1 || (lastEntryID != nil && lastEntryID == lastDeliveredID) else { return nil }
         self.length = length
         self.entriesAdded = entriesAdded
@@ -80,6 +87,8 @@ struct CountMemo {
         self.lastDeliveredID = lastDeliveredID
         self.firstEntryID = firstEntryID ?? .zero
         self.firstUndelivered = firstUndelivered ?? .zero
+        self.maxDeletedID = maxDeletedID
+        self.entriesRead = entriesRead
     }
 
     /// The group's lag now, when the stream only grew at its end since the memo and the group
@@ -99,6 +108,18 @@ struct CountMemo {
 
     /// The first undelivered entry the memo's count found, if any.
     var expectedFirstUndelivered: StreamID? { firstUndelivered == .zero ? nil : firstUndelivered }
+
+    /// The group's oldest undelivered entry now, known without reading it: the one the memo's
+    /// count found, once `lag(...)` holds (the group did not move, the first entry is the same,
+    /// the length grew by what `entries-added` grew) and besides no entry was deleted since
+    /// (max-deleted-entry-id the same) and the group's entries-read is the same. Entries are
+    /// only ever added after the last one, so none came before it, and it was not removed.
+    /// nil (read it) otherwise, or when the memo found none.
+    func firstUndelivered(maxDeletedID: StreamID?, entriesRead: Int?, lastEntryID: StreamID?) -> StreamID? {
+        guard let first = expectedFirstUndelivered, let maxDeletedID, maxDeletedID == self.maxDeletedID,
+              entriesRead == self.entriesRead, first > lastDeliveredID, let lastEntryID, first <= lastEntryID else { return nil }
+        return first
+    }
 }
 
 /// One range read of a round trip: which group it moves on, and its page size.
@@ -161,7 +182,8 @@ extension Collector {
                 .map { $0 }
             var item = LagWork(streamIndex: streamIndex, groupIndex: stream.groups.count, key: name.bytes,
                                lastDeliveredID: g.lastDeliveredID, lastEntryID: lastEntryID,
-                               firstEntryID: info.firstEntryID, length: info.length)
+                               firstEntryID: info.firstEntryID, length: info.length,
+                               maxDeletedID: info.maxDeletedEntryID, entriesRead: g.entriesRead)
             plan(&item, redisLag: g.lag, info: info, version: version, memo: { memo(groupName) })
             stream.groups.append(group)
             work.append(item)
@@ -194,9 +216,12 @@ extension Collector {
         if let first = info.firstEntryID, ldi <= first {
             // Everything after the first entry is undelivered (and the first too, when the group
             // is before it). Its oldest undelivered entry is the first, or the one after it.
-            item.lag = ldi < first ? info.length : info.length - 1
+            let lag = ldi < first ? info.length : info.length - 1
+            item.lag = lag
             if ldi < first {
                 item.firstUndelivered = first
+            } else if let held = held(item, info: info, last: last, memo: memo), held.lag == lag, let oldest = held.oldest {
+                item.firstUndelivered = oldest
             } else if let next = ldi.successor {
                 item.phase = .findOldest(from: next)
             }
@@ -204,18 +229,39 @@ extension Collector {
         }
         // Inside the stream: LD < last entry, so LD has a successor.
         guard let next = ldi.successor else { return }
+        let held = held(item, info: info, last: last, memo: memo)
         if let redisLag, LagTrust.trusts(redisLag: redisLag, length: info.length,
                                          entriesAdded: info.entriesAdded, version: version) {
             item.lag = redisLag
-            item.phase = .findOldest(from: next)
-        } else if let memo = memo(), let lag = memo.lag(length: info.length, entriesAdded: info.entriesAdded,
-                                                         firstEntryID: info.firstEntryID, lastDeliveredID: ldi) {
-            item.phase = .confirming(from: next, lag: lag, expected: memo.expectedFirstUndelivered)
+            if let held, held.lag == redisLag, let oldest = held.oldest {
+                item.firstUndelivered = oldest
+            } else {
+                item.phase = .findOldest(from: next)
+            }
+        } else if let held {
+            if let oldest = held.oldest {
+                item.lag = held.lag
+                item.firstUndelivered = oldest
+            } else {
+                item.phase = .confirming(from: next, lag: held.lag, expected: held.memo.expectedFirstUndelivered)
+            }
         } else if let page = deliveredPage(redisLag: redisLag, info: info) {
             item.phase = .countingDelivered(page: page)
         } else {
             item.phase = .counting(from: next, counted: 0)
         }
+    }
+
+    /// The last poll's count where it still holds (the group did not move; since then entries
+    /// were only appended), and the oldest undelivered entry it found where that is known
+    /// without a read (nothing was deleted since either): none for a group that did not move,
+    /// a stalled one or one of an idle stream.
+    private func held(_ item: LagWork, info: StreamInfo, last: StreamID,
+                      memo: () -> CountMemo?) -> (memo: CountMemo, lag: Int, oldest: StreamID?)? {
+        guard let memo = memo(), let lag = memo.lag(length: info.length, entriesAdded: info.entriesAdded,
+                                                    firstEntryID: info.firstEntryID, lastDeliveredID: item.lastDeliveredID)
+        else { return nil }
+        return (memo, lag, memo.firstUndelivered(maxDeletedID: info.maxDeletedEntryID, entriesRead: item.entriesRead, lastEntryID: last))
     }
 
     /// When counting the delivered entries reads fewer than counting the undelivered ones, how

@@ -410,7 +410,8 @@ public final class Collector {
     private static func memo(of item: LagWork, entriesAdded: Int?) -> CountMemo? {
         guard item.exact, !item.changed, let lag = item.lag, let entriesAdded else { return nil }
         return CountMemo(length: item.length, entriesAdded: entriesAdded, lag: lag, lastDeliveredID: item.lastDeliveredID,
-                         firstEntryID: item.firstEntryID, lastEntryID: item.lastEntryID, firstUndelivered: item.firstUndelivered)
+                         firstEntryID: item.firstEntryID, lastEntryID: item.lastEntryID, firstUndelivered: item.firstUndelivered,
+                         maxDeletedID: item.maxDeletedID, entriesRead: item.entriesRead)
     }
 
     /// A group's figures once its lag work is done (in place: no copy of the group).

@@ -12,6 +12,9 @@ public struct StreamInfo: Sendable, Equatable {
     /// Figures left out because their values make no sense (a negative count, a time outside
     /// year 0-9999), one line each: counted as `malformed_reply`, the rest of the reply is used.
     public var problems: [String] = []
+    /// The highest ID ever deleted from the stream (Redis 7.0+; `0-0` for none), nil when absent
+    /// or not an ID.
+    public var maxDeletedEntryID: StreamID?
 
     public struct GroupInfo: Sendable, Equatable {
         public var name: [UInt8]
@@ -96,13 +99,14 @@ extension StreamInfo {
 
     private static func parse(_ r: ReplyBatch, _ at: Int) throws(ReplyError) -> StreamInfo {
         if let message = r.errorMessage(at: at) { throw ReplyError.from(redisError: message) }
-        var lengthField, lastGeneratedField, entriesAddedField, entriesField, groupsField: Int?
+        var lengthField, lastGeneratedField, entriesAddedField, maxDeletedField, entriesField, groupsField: Int?
         var key = try firstKey(r, at, "XINFO STREAM")
         for _ in 0..<r.elementCount(at: at) / 2 {
             let value = r.end(of: key)
             if r.isText(at: key, Key.length) { lengthField = value }
             else if r.isText(at: key, Key.lastGeneratedID) { lastGeneratedField = value }
             else if r.isText(at: key, Key.entriesAdded) { entriesAddedField = value }
+            else if r.isText(at: key, Key.maxDeletedID) { maxDeletedField = value }
             else if r.isText(at: key, Key.entries) { entriesField = value }
             else if r.isText(at: key, Key.groups) { groupsField = value }
             key = r.end(of: value)
@@ -128,7 +132,8 @@ extension StreamInfo {
             }
         }
         return StreamInfo(length: length, lastGeneratedID: lastGeneratedField.flatMap(r.streamID(at:)),
-                          entriesAdded: entriesAdded, firstEntryID: firstEntryID, groups: groups, problems: problems)
+                          entriesAdded: entriesAdded, firstEntryID: firstEntryID, groups: groups, problems: problems,
+                          maxDeletedEntryID: maxDeletedField.flatMap(r.streamID(at:)))
     }
 
     /// The keys read from XINFO STREAM FULL, as bytes.
@@ -136,6 +141,7 @@ extension StreamInfo {
         static let length = Array("length".utf8)
         static let lastGeneratedID = Array("last-generated-id".utf8)
         static let entriesAdded = Array("entries-added".utf8)
+        static let maxDeletedID = Array("max-deleted-entry-id".utf8)
         static let entries = Array("entries".utf8)
         static let groups = Array("groups".utf8)
         static let name = Array("name".utf8)
