@@ -490,6 +490,31 @@ struct CollectorTests {
         #expect(group.consumersDropped == 2 - names.count)
     }
 
+    @Test("consumers whose names read the same once non-UTF-8 bytes are replaced: the smaller kept, counted")
+    func duplicateConsumerNames() throws {
+        let redis = FakeRedis(timeMs: Self.now)
+        let (first, second): ([UInt8], [UInt8]) = ([0x66, 0xff, 0x6f], [0x66, 0xfe, 0x6f])
+        guard case .stream(let info, let ids) = try FakeRedis.captured("8.2.3", "busy") else {
+            Issue.record("the captured reply is not a stream")
+            return
+        }
+        // instance-1 becomes f\xffo, instance-2 f\xfeo (its figures: pending 2, seen 1_795_938_997_208).
+        let renamed = changingGroup(0, of: info) { group in
+            guard case .array(let items) = group,
+                  let c = stride(from: 0, to: items.count - 1, by: 2).first(where: { items[$0].text == "consumers" }),
+                  case .array(let consumers) = items[c + 1] else { return group }
+            let named = zip(consumers, [first, second]).map { setting("name", to: .string($1), in: $0) }
+            return setting("consumers", to: .array(named), in: group)
+        }
+        redis.keys[b("events:chat")] = .stream(info: renamed, ids: ids)
+        let (snapshot, stats) = try poll(Collector(settings: Self.settings()), redis, fixed: Self.names("events:chat"))
+        let group = try #require(snapshot.streams.first?.groups.first)
+        #expect(group.consumers.map(\.name) == [Name(second)], "the smaller name by bytes is kept")
+        #expect(group.consumers.first?.idleSeconds == Self.seconds(since: 1_795_938_997_208), "with its own figures")
+        #expect(group.consumerCount == 2)
+        #expect(stats.skipped["duplicate_name"] == 1)
+    }
+
     @Test("'*' (groups nil) monitors every group", arguments: Fixtures.versions)
     func everyGroup(version: String) throws {
         let redis = FakeRedis(timeMs: Self.now)

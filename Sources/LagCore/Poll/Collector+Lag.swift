@@ -130,11 +130,11 @@ struct LagRead {
 }
 
 extension Collector {
-    /// Builds a stream's state from its XINFO reply and lists what its groups still need.
-    /// `memo` gives a group's count from the last poll, if one was kept.
+    /// Builds a stream's state from its XINFO reply and appends to `work` what its groups still
+    /// need. `memo` gives a group's count from the last poll, if one was kept.
     func build(name: Name, info: StreamInfo, lastEntryID: StreamID?, nowMs: Int64, version: ServerVersion?,
-               streamIndex: Int, names: inout NameInterner, stats: inout PollStats,
-               memo: (Name) -> CountMemo?) -> (StreamState, [LagWork]) {
+               streamIndex: Int, names: inout NameInterner, stats: inout PollStats, work: inout [LagWork],
+               memo: (Name) -> CountMemo?) -> StreamState {
         for problem in info.problems { stats.skip(.malformed, "stream \(name.display): \(problem)") }
         var stream = StreamState(name: name, presence: .exists)
         stream.length = info.length
@@ -148,8 +148,7 @@ extension Collector {
         // as the dictionary kept), by a dictionary past a few.
         let byName = info.groups.count > 8
             ? Dictionary(info.groups.map { (names.name($0.name), $0) }, uniquingKeysWith: { a, _ in a }) : nil
-        let wanted = settings.groups.map { $0.map(Name.init) } ?? info.groups.map { names.name($0.name) }
-        var work: [LagWork] = []
+        let wanted = settings.groups.map { $0.map { names.name($0) } } ?? info.groups.map { names.name($0.name) }
         for groupName in Self.uniqueDisplay(wanted.count < 2 ? wanted : Set(wanted).sorted(), &stats) {
             guard let g = byName.map({ $0[groupName] }) ?? info.groups.first(where: { $0.name == groupName.bytes }) else {
                 stats.skip(.noSuchGroup, "stream \(name.display): group \(groupName.display) does not exist")
@@ -165,21 +164,7 @@ extension Collector {
                 group.oldestPendingDeliveries = group.oldestPendingIdleSeconds == nil ? nil : oldest.deliveryCount
             }
             group.consumerCount = g.consumers.count
-            let allNames = g.consumers.map { names.name($0.name) }.sorted()
-            let kept = Self.uniqueDisplay(allNames, &stats)
-            // Only when a name was dropped does each consumer need checking.
-            let consumerNames = kept.count == allNames.count ? nil : Set(kept)
-            group.consumers = g.consumers
-                .filter { consumerNames?.contains(Name($0.name)) ?? true }
-                .map { c in
-                    ConsumerState(
-                        name: names.name(c.name), pending: c.pelCount,
-                        idleSeconds: c.seenTimeMs.flatMap { elapsed(since: $0, nowMs: nowMs, &stats) },
-                        inactiveSeconds: c.activeTimeMs.flatMap { elapsed(since: $0, nowMs: nowMs, &stats) })
-                }
-                .sorted { $0.name < $1.name }
-                .prefix(settings.maxConsumersPerGroup)
-                .map { $0 }
+            group.consumers = consumers(of: g, nowMs: nowMs, names: &names, &stats)
             var item = LagWork(streamIndex: streamIndex, groupIndex: stream.groups.count, key: name.bytes,
                                lastDeliveredID: g.lastDeliveredID, lastEntryID: lastEntryID,
                                firstEntryID: info.firstEntryID, length: info.length,
@@ -188,7 +173,36 @@ extension Collector {
             stream.groups.append(group)
             work.append(item)
         }
-        return (stream, work)
+        return stream
+    }
+
+    /// A group's consumers in name order, at most `--consumers.max-per-group`, those whose names
+    /// read as an earlier one's once invalid UTF-8 is replaced left out (counted). Made in one
+    /// array: a chain of filter, map, sort and prefix made four a group (perf, 100,000 groups).
+    private func consumers(of g: StreamInfo.GroupInfo, nowMs: Int64, names: inout NameInterner,
+                           _ stats: inout PollStats) -> [ConsumerState] {
+        var named: [(Name, StreamInfo.ConsumerInfo)] = []
+        named.reserveCapacity(g.consumers.count)
+        for c in g.consumers { named.append((names.name(c.name), c)) }
+        if named.count > 1 { named.sort { $0.0 < $1.0 } }
+        if named.count > 1, !named.allSatisfy({ $0.0.isValidUTF8 }) {
+            let kept = Self.uniqueDisplay(named.map(\.0), &stats)
+            if kept.count < named.count {
+                let keep = Set(kept)
+                named.removeAll { !keep.contains($0.0) }
+            }
+        }
+        var out: [ConsumerState] = []
+        out.reserveCapacity(min(named.count, settings.maxConsumersPerGroup))
+        for (name, c) in named {
+            // Every time is checked (and a senseless one counted), also past the cap.
+            let state = ConsumerState(
+                name: name, pending: c.pelCount,
+                idleSeconds: c.seenTimeMs.flatMap { elapsed(since: $0, nowMs: nowMs, &stats) },
+                inactiveSeconds: c.activeTimeMs.flatMap { elapsed(since: $0, nowMs: nowMs, &stats) })
+            if out.count < settings.maxConsumersPerGroup { out.append(state) }
+        }
+        return out
     }
 
     /// Seconds from an epoch-ms time Redis reported to Redis' clock, 0 for a time up to a day

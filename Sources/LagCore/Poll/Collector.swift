@@ -215,14 +215,12 @@ public final class Collector {
             do throws(ReplyError) {
                 let info = try info.get()
                 let lastID = try entryRange(of: reply).first
-                let (stream, streamWork) = build(name: name, info: info, lastEntryID: lastID, nowMs: nowMs, version: version,
-                                                 streamIndex: streams.count, names: &interned, stats: &stats,
-                                                 memo: { group in memo(stream: name, group: group) })
+                let added = work.count
+                let stream = build(name: name, info: info, lastEntryID: lastID, nowMs: nowMs, version: version,
+                                   streamIndex: streams.count, names: &interned, stats: &stats, work: &work,
+                                   memo: { group in memo(stream: name, group: group) })
                 streams.append(stream)
-                for item in streamWork {
-                    work.append(item)
-                    queueRead(work, work.count - 1, &reads)
-                }
+                for index in added..<work.count { queueRead(work, index, &reads) }
                 while queued < reads.count {
                     followUps.append(reads[queued].command)
                     queued += 1
