@@ -275,7 +275,8 @@ extension Collector {
         guard let memo = memo(), let lag = memo.lag(length: info.length, entriesAdded: info.entriesAdded,
                                                     firstEntryID: info.firstEntryID, lastDeliveredID: item.lastDeliveredID)
         else { return nil }
-        return (memo, lag, memo.firstUndelivered(maxDeletedID: info.maxDeletedEntryID, entriesRead: item.entriesRead, lastEntryID: last))
+        let oldest = memo.firstUndelivered(maxDeletedID: info.maxDeletedEntryID, entriesRead: item.entriesRead, lastEntryID: last)
+        return (memo, lag, oldest)
     }
 
     /// When counting the delivered entries reads fewer than counting the undelivered ones, how
