@@ -26,6 +26,8 @@ final class MetricsBodies: Sendable {
     /// The sizes of the tables laid out, if any: the next publication's are sized from them.
     var tableSizes: SnapshotTables.Sizes? { laidOut.withLock { $0?.sizes } }
     private let sizedLike: SnapshotTables.Sizes?
+    /// The largest plain body held whole (bytes).
+    static let heldPlainLimit = 2 << 20
 
     init(current: Snapshot?, status: ExporterStatus, build: BuildInfo, prerender: [Variant],
          sizedLike: SnapshotTables.Sizes? = nil) {
@@ -54,8 +56,18 @@ final class MetricsBodies: Sendable {
         let layout = MetricsLayout(tables: variant.current ? tables() : nil, status: status, build: build,
                                    process: process, format: variant.format)
         if !variant.gzip {
-            // Not held: written for each request as it is sent, from the tables (a sixth of
-            // the body), so that a 150 MB body (100k streams) never sits in memory, once or twice.
+            // A small body (up to `heldPlainLimit`: about 1,400 streams of one group) is held and copied out to
+            // each request: written for each request, it cost a third of the throughput of a
+            // memory copy at 103 streams (8,618 against nginx's 23,386 req/s, wrk).
+            if layout.byteCount <= Self.heldPlainLimit {
+                var body: [UInt8] = []
+                body.reserveCapacity(layout.byteCount)
+                MetricsRenderer.write(layout) { body.append(contentsOf: $0) }
+                return PreparedResponse(body: body, headers: headers)
+            }
+            // A larger one is not held: written for each request as it is sent, from the tables
+            // (a sixth of the body), so that a 150 MB body (100k streams) never sits in memory,
+            // once or twice.
             return PreparedResponse(streaming: StreamedMetrics(layout: layout), headers: headers)
         }
         // Compressed as it is written: the uncompressed body never exists whole.
