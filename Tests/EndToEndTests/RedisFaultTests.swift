@@ -432,8 +432,8 @@ struct RedisFaultTests {
         }
     }
 
-    /// The scenarios: a name and the mutation on `s` (10 entries, group `g` that read 3 and
-    /// acknowledged none: lag 7, pending 3).
+    /// The scenarios: a name and the mutation on `s` (10 entries, group `g` that read 4 and
+    /// acknowledged none: lag 6, pending 4).
     static let mutations: [(String, [[String]])] = [
         ("stream deleted", [["DEL", "s"]]),
         ("stream recreated", [["DEL", "s"], ["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"],
@@ -462,6 +462,11 @@ struct RedisFaultTests {
         let exporter = try h.startExporter(["--streams", "s,t", "--consumer-group", "g"], pollInterval: "1s",
                                            url: "redis://127.0.0.1:\(proxy.port)/0")
         _ = try h.freshJSON()
+        // A poll has just ended; the next starts about a second later. `s`'s group reads one
+        // more entry now, so that that poll reads `s` in its second round trip (a group that
+        // did not move since the last poll needs no read on Redis 7+), before which the proxy
+        // runs the mutation.
+        try r.run("XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s", ">")
         let before = try GroupFigures(redis: r, stream: "s", group: "g")
         let beforeLength = try r.length("s")
         let (poll, time) = try proxy.mutateNextPoll(commands)
