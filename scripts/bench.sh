@@ -12,11 +12,14 @@
 #   5. with --window: scripts/window-rss.py, the memory held once every group's --lag.window is
 #      full (the shipped defaults, 5 s polls and a 5 m window: 330 s a size), which poll.py's
 #      10 polls never reach.
+#   6. with --answer: scripts/answer-during-poll.py, how fast /metrics and the API answer while
+#      the exporter polls (250 ms polls, every endpoint asked every 0.1 s for 30 s).
 # Usage: scripts/bench.sh [--poll-only] [N ...]   e.g. scripts/bench.sh 100 1000 10000
 #        scripts/bench.sh --poll-only 10000 100000
 #        scripts/bench.sh --cluster 10000
 #        scripts/bench.sh --window 10000 100000
 #        scripts/bench.sh --render 10000 100000
+#        scripts/bench.sh --answer 100000
 # Results: the harness' tables and JSON (/tmp/stream-lag-bench-nN.json), poll.py's JSON
 # (/tmp/stream-lag-poll-nN.json); docs/performance.md says how to read them.
 set -euo pipefail
@@ -25,10 +28,12 @@ poll_only=false
 cluster=false
 window=false
 render=false
+answer=false
 if [ "${1:-}" = "--poll-only" ]; then poll_only=true; shift; fi
 if [ "${1:-}" = "--cluster" ]; then cluster=true; shift; fi
 if [ "${1:-}" = "--window" ]; then window=true; shift; fi
 if [ "${1:-}" = "--render" ]; then render=true; shift; fi
+if [ "${1:-}" = "--answer" ]; then answer=true; shift; fi
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000)
 harness=../shared/bench-peer
@@ -57,6 +62,13 @@ if $window; then
   for n in "${sizes[@]}"; do
     echo "== memory with full lag windows, N=$n (scripts/window-rss.py, shipped defaults, 330 s) =="
     "$py" scripts/window-rss.py "$bin" "$n" 330 | tee "/tmp/stream-lag-window-n$n.json"
+  done
+  exit 0
+fi
+if $answer; then
+  for n in "${sizes[@]}"; do
+    echo "== answering while polling, N=$n (scripts/answer-during-poll.py, 250 ms polls, 30 s) =="
+    "$py" scripts/answer-during-poll.py "$bin" "$n" 30 | tee "/tmp/stream-lag-answer-n$n.json"
   done
   exit 0
 fi

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Usage: scripts/answer-during-poll.py BINARY N SECONDS
+
+How fast the exporter answers while it polls. A private Redis on a free loopback port with N
+streams (the shared harness' populate.py: one group, 50 entries each), the exporter polling it
+every 250 ms, so that it is inside a poll most of the time (the share is printed). For SECONDS,
+every 0.1 s, curl asks for each endpoint once, one after the other: `/metrics` as Prometheus
+asks (gzip'ed OpenMetrics), `/metrics` as plain text, and the health, consumer-lag and streams
+JSON. Prints JSON: per endpoint the status codes, the body size, and the median, p99 and max of
+the time to the first byte and to the last. Every process is stopped by its pid.
+"""
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+if len(sys.argv) != 4:
+    sys.exit(__doc__)
+BIN, N, SECONDS = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+HARNESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "bench-peer")
+REQUESTS = {
+    "metrics, gzip'ed OpenMetrics": ("/metrics", ["-H", "Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
+                                                  "-H", "Accept-Encoding: gzip"]),
+    "metrics, plain text": ("/metrics", []),
+    "health": ("/api/v1/events/health", []),
+    "consumer-lag": ("/api/v1/events/consumer-lag", []),
+    "streams": ("/api/v1/events/streams", []),
+}
+procs = []
+tmp = tempfile.mkdtemp(prefix="answer-during-poll.")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def sample(base, name):
+    with urllib.request.urlopen(base + "/metrics", timeout=30) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[-1])
+    return 0.0
+
+
+def spread(values):
+    values = sorted(values)
+    return {"median": round(statistics.median(values), 1), "p99": round(values[min(len(values) - 1, int(0.99 * len(values)))], 1),
+            "max": round(values[-1], 1)}
+
+
+try:
+    rport, eport = free_port(), free_port()
+    procs.append(subprocess.Popen(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
+                                   "--appendonly", "no", "--dir", tmp],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    for _ in range(100):
+        if subprocess.run(["redis-cli", "-p", str(rport), "PING"], capture_output=True, text=True).stdout.strip() == "PONG":
+            break
+        time.sleep(0.1)
+    subprocess.run([sys.executable, os.path.join(HARNESS, "populate.py"), "--port", str(rport), "--streams", str(N),
+                    "--groups", "1", "--entries", "50"], check=True, stdout=subprocess.DEVNULL)
+    exporter = subprocess.Popen([BIN, "--redis.url", f"redis://127.0.0.1:{rport}/0", "--poll.interval", "250ms",
+                                 "--web.listen-address", f"127.0.0.1:{eport}", "--streams.pattern", "events:*",
+                                 "--consumer-group", "*", "--log.level", "warn"],
+                                stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "exporter.log"), "w"))
+    procs.append(exporter)
+    base = f"http://127.0.0.1:{eport}"
+    started = time.time()
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/-/ready", timeout=5) as r:
+                if r.status == 200:
+                    break
+        except Exception:
+            pass
+        if exporter.poll() is not None or time.time() - started > 300:
+            sys.exit("answer-during-poll: the exporter never became ready")
+        time.sleep(0.1)
+    # Two more polls (discovery, the bodies asked for made at publish time), then measure.
+    first_polls = sample(base, "event_exporter_polls_total")
+    while sample(base, "event_exporter_polls_total") < first_polls + 2:
+        time.sleep(0.1)
+    polled0, began = sample(base, "event_exporter_poll_duration_seconds_sum"), time.time()
+    times = {name: [] for name in REQUESTS}
+    while time.time() - began < SECONDS:
+        for name, (path, headers) in REQUESTS.items():
+            out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_starttransfer} %{time_total} %{size_download}"]
+                                 + headers + [base + path], capture_output=True, text=True).stdout.split()
+            times[name].append((out[0], 1000 * float(out[1]), 1000 * float(out[2]), int(out[3])))
+        if exporter.poll() is not None:
+            sys.exit("answer-during-poll: the exporter exited")
+        time.sleep(0.1)
+    elapsed, polled = time.time() - began, sample(base, "event_exporter_poll_duration_seconds_sum") - polled0
+    result = {"streams": N + 3, "seconds": round(elapsed, 1), "share_of_time_polling": round(polled / elapsed, 2), "requests": {}}
+    for name, rows in times.items():
+        codes = {}
+        for row in rows:
+            codes[row[0]] = codes.get(row[0], 0) + 1
+        result["requests"][name] = {"n": len(rows), "status": codes, "bytes": rows[-1][3],
+                                    "first_byte_ms": spread([r[1] for r in rows]), "whole_ms": spread([r[2] for r in rows])}
+    print(json.dumps(result, indent=1))
+finally:
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    shutil.rmtree(tmp, ignore_errors=True)
