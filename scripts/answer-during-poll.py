@@ -7,7 +7,10 @@ every 250 ms, so that it is inside a poll most of the time (the share is printed
 every 0.1 s, curl asks for each endpoint once, one after the other: `/metrics` as Prometheus
 asks (gzip'ed OpenMetrics), `/metrics` as plain text, and the health, consumer-lag and streams
 JSON. Prints JSON: per endpoint the status codes, the body size, and the median, p99 and max of
-the time to the first byte and to the last. Every process is stopped by its pid.
+the time to the first byte and to the last. The first requests of each endpoint (one, then one
+two polls later) are reported on their own: a body nobody asked for lately is made for the
+request, and from the next publication on as the poll publishes.
+Every process is stopped by its pid.
 """
 import json
 import os
@@ -90,13 +93,22 @@ try:
     first_polls = sample(base, "event_exporter_polls_total")
     while sample(base, "event_exporter_polls_total") < first_polls + 2:
         time.sleep(0.1)
+    def ask(path, headers):
+        out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_starttransfer} %{time_total} %{size_download}"]
+                             + headers + [base + path], capture_output=True, text=True).stdout.split()
+        return (out[0], 1000 * float(out[1]), 1000 * float(out[2]), int(out[3]))
+
+    first = {name: [ask(path, headers)] for name, (path, headers) in REQUESTS.items()}
+    asked = sample(base, "event_exporter_polls_total")
+    while sample(base, "event_exporter_polls_total") < asked + 2:
+        time.sleep(0.1)
+    for name, (path, headers) in REQUESTS.items():
+        first[name].append(ask(path, headers))
     polled0, began = sample(base, "event_exporter_poll_duration_seconds_sum"), time.time()
     times = {name: [] for name in REQUESTS}
     while time.time() - began < SECONDS:
         for name, (path, headers) in REQUESTS.items():
-            out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_starttransfer} %{time_total} %{size_download}"]
-                                 + headers + [base + path], capture_output=True, text=True).stdout.split()
-            times[name].append((out[0], 1000 * float(out[1]), 1000 * float(out[2]), int(out[3])))
+            times[name].append(ask(path, headers))
         if exporter.poll() is not None:
             sys.exit("answer-during-poll: the exporter exited")
         time.sleep(0.1)
@@ -107,7 +119,9 @@ try:
         for row in rows:
             codes[row[0]] = codes.get(row[0], 0) + 1
         result["requests"][name] = {"n": len(rows), "status": codes, "bytes": rows[-1][3],
-                                    "first_byte_ms": spread([r[1] for r in rows]), "whole_ms": spread([r[2] for r in rows])}
+                                    "first_byte_ms": spread([r[1] for r in rows]), "whole_ms": spread([r[2] for r in rows]),
+                                    "first_requests": [{"status": r[0], "first_byte_ms": round(r[1], 1), "whole_ms": round(r[2], 1)}
+                                                       for r in first[name]]}
     print(json.dumps(result, indent=1))
 finally:
     for p in reversed(procs):
