@@ -14,19 +14,18 @@ Every process is stopped by its pid.
 """
 import json
 import os
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from benchlib import free_port, metric, populated_redis, stop, wait_ready  # noqa: E402
 
 if len(sys.argv) != 4:
     sys.exit(__doc__)
 BIN, N, SECONDS = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-HARNESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "bench-peer")
 REQUESTS = {
     "metrics, gzip'ed OpenMetrics": ("/metrics", ["-H", "Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
                                                   "-H", "Accept-Encoding: gzip"]),
@@ -39,22 +38,6 @@ procs = []
 tmp = tempfile.mkdtemp(prefix="answer-during-poll.")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def sample(base, name):
-    with urllib.request.urlopen(base + "/metrics", timeout=30) as r:
-        for line in r.read().decode().splitlines():
-            if line.startswith(name + " "):
-                return float(line.split()[-1])
-    return 0.0
-
-
 def spread(values):
     values = sorted(values)
     return {"median": round(statistics.median(values), 1), "p99": round(values[min(len(values) - 1, int(0.99 * len(values)))], 1),
@@ -62,36 +45,17 @@ def spread(values):
 
 
 try:
-    rport, eport = free_port(), free_port()
-    procs.append(subprocess.Popen(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
-                                   "--appendonly", "no", "--dir", tmp],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    for _ in range(100):
-        if subprocess.run(["redis-cli", "-p", str(rport), "PING"], capture_output=True, text=True).stdout.strip() == "PONG":
-            break
-        time.sleep(0.1)
-    subprocess.run([sys.executable, os.path.join(HARNESS, "populate.py"), "--port", str(rport), "--streams", str(N),
-                    "--groups", "1", "--entries", "50"], check=True, stdout=subprocess.DEVNULL)
+    rport, eport = populated_redis(N, tmp, procs), free_port()
     exporter = subprocess.Popen([BIN, "--redis.url", f"redis://127.0.0.1:{rport}/0", "--poll.interval", "250ms",
                                  "--web.listen-address", f"127.0.0.1:{eport}", "--streams.pattern", "events:*",
                                  "--consumer-group", "*", "--log.level", "warn"],
                                 stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "exporter.log"), "w"))
     procs.append(exporter)
     base = f"http://127.0.0.1:{eport}"
-    started = time.time()
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/-/ready", timeout=5) as r:
-                if r.status == 200:
-                    break
-        except Exception:
-            pass
-        if exporter.poll() is not None or time.time() - started > 300:
-            sys.exit("answer-during-poll: the exporter never became ready")
-        time.sleep(0.1)
+    wait_ready(base, exporter, "answer-during-poll")
     # Two more polls (discovery, the bodies asked for made at publish time), then measure.
-    first_polls = sample(base, "event_exporter_polls_total")
-    while sample(base, "event_exporter_polls_total") < first_polls + 2:
+    first_polls = metric(base, "event_exporter_polls_total")
+    while metric(base, "event_exporter_polls_total") < first_polls + 2:
         time.sleep(0.1)
     def ask(path, headers):
         out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_starttransfer} %{time_total} %{size_download}"]
@@ -99,12 +63,12 @@ try:
         return (out[0], 1000 * float(out[1]), 1000 * float(out[2]), int(out[3]))
 
     first = {name: [ask(path, headers)] for name, (path, headers) in REQUESTS.items()}
-    asked = sample(base, "event_exporter_polls_total")
-    while sample(base, "event_exporter_polls_total") < asked + 2:
+    asked = metric(base, "event_exporter_polls_total")
+    while metric(base, "event_exporter_polls_total") < asked + 2:
         time.sleep(0.1)
     for name, (path, headers) in REQUESTS.items():
         first[name].append(ask(path, headers))
-    polled0, began = sample(base, "event_exporter_poll_duration_seconds_sum"), time.time()
+    polled0, began = metric(base, "event_exporter_poll_duration_seconds_sum"), time.time()
     times = {name: [] for name in REQUESTS}
     while time.time() - began < SECONDS:
         for name, (path, headers) in REQUESTS.items():
@@ -112,7 +76,7 @@ try:
         if exporter.poll() is not None:
             sys.exit("answer-during-poll: the exporter exited")
         time.sleep(0.1)
-    elapsed, polled = time.time() - began, sample(base, "event_exporter_poll_duration_seconds_sum") - polled0
+    elapsed, polled = time.time() - began, metric(base, "event_exporter_poll_duration_seconds_sum") - polled0
     result = {"streams": N + 3, "seconds": round(elapsed, 1), "share_of_time_polling": round(polled / elapsed, 2), "requests": {}}
     for name, rows in times.items():
         codes = {}
@@ -124,11 +88,4 @@ try:
                                                        for r in first[name]]}
     print(json.dumps(result, indent=1))
 finally:
-    for p in reversed(procs):
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-    shutil.rmtree(tmp, ignore_errors=True)
+    stop(procs, tmp)

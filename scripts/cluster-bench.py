@@ -22,18 +22,13 @@ import urllib.request
 
 import redis
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from benchlib import free_port  # noqa: E402
+
 BIN = sys.argv[1] if len(sys.argv) > 1 else sys.exit(__doc__)
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
 procs = []
 tmp = tempfile.mkdtemp(prefix="cluster-bench.")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def crc16(data):

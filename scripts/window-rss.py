@@ -13,29 +13,21 @@ Every process is stopped by its pid.
 import gzip
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from benchlib import free_port, metric, populated_redis, stop, wait_ready  # noqa: E402
+
 if len(sys.argv) < 4:
     sys.exit(__doc__)
 BIN, N, SECONDS = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 FLAGS = sys.argv[4:]
-HARNESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "bench-peer")
 procs = []
 tmp = tempfile.mkdtemp(prefix="window-rss.")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def rss_kib(pid):
@@ -54,41 +46,15 @@ def get(url, headers=None):
         return r.status, r.read()
 
 
-def polls(base):
-    _, body = get(base + "/metrics")
-    for line in body.decode().splitlines():
-        if line.startswith("event_exporter_polls_total"):
-            return int(float(line.split()[-1]))
-    return 0
-
-
 try:
-    rport, eport = free_port(), free_port()
-    procs.append(subprocess.Popen(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
-                                   "--appendonly", "no", "--dir", tmp],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    for _ in range(100):
-        if subprocess.run(["redis-cli", "-p", str(rport), "PING"], capture_output=True, text=True).stdout.strip() == "PONG":
-            break
-        time.sleep(0.1)
-    subprocess.run([sys.executable, os.path.join(HARNESS, "populate.py"), "--port", str(rport), "--streams", str(N),
-                    "--groups", "1", "--entries", "50"], check=True, stdout=subprocess.DEVNULL)
+    rport, eport = populated_redis(N, tmp, procs), free_port()
     exporter = subprocess.Popen([BIN, "--redis.url", f"redis://127.0.0.1:{rport}/0",
                                  "--web.listen-address", f"127.0.0.1:{eport}", "--streams.pattern", "events:*",
                                  "--consumer-group", "*", "--log.level", "warn"] + FLAGS,
                                 stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "exporter.log"), "w"))
     procs.append(exporter)
     base = f"http://127.0.0.1:{eport}"
-    started = time.time()
-    while True:
-        try:
-            if get(base + "/-/ready")[0] == 200:
-                break
-        except Exception:
-            pass
-        if exporter.poll() is not None or time.time() - started > 300:
-            sys.exit("window-rss: the exporter never became ready")
-        time.sleep(0.1)
+    wait_ready(base, exporter, "window-rss")
     ready = time.time()
     first = rss_kib(exporter.pid)["VmRSS"]
     curve = []
@@ -105,15 +71,8 @@ try:
         time.sleep(5)
     end = rss_kib(exporter.pid)
     print(json.dumps({"streams": N, "flags": " ".join(FLAGS) or "(defaults)", "seconds": SECONDS,
-                      "polls": polls(base), "rss_after_first_poll_mib": round(first / 1024, 1),
+                      "polls": int(metric(base, "event_exporter_polls_total")), "rss_after_first_poll_mib": round(first / 1024, 1),
                       "rss_end_mib": round(end["VmRSS"] / 1024, 1), "peak_rss_mib": round(end["VmHWM"] / 1024, 1),
                       "rss_curve_mib": curve}, indent=1))
 finally:
-    for p in reversed(procs):
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-    shutil.rmtree(tmp, ignore_errors=True)
+    stop(procs, tmp)
